@@ -1,0 +1,222 @@
+//! The one function that decides every access: [`can`]. Every handler asks it
+//! before it reads or changes anything; the access-matrix test walks routes x
+//! roles x relations against it through the real server.
+//!
+//! Tenancy comes first: a school member acts only inside their own school, and
+//! the operator (who runs the platform for many schools) sees the list of
+//! schools but no pupil's or family's data.
+
+use std::collections::BTreeSet;
+
+use crate::{ClassId, Role, SchoolId, UserId};
+
+/// Who is acting, with the relations the rules need. Loaded once per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub school_id: Option<SchoolId>,
+    pub role: Role,
+    /// Pupil: classes enrolled in. Teacher: classes taught. Parent: the
+    /// children's classes. Others: empty.
+    pub classes: BTreeSet<ClassId>,
+    /// Parent: their children.
+    pub children: BTreeSet<UserId>,
+}
+
+/// What is known of a person someone wants to look at or act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFacts {
+    pub school_id: Option<SchoolId>,
+    pub user_id: UserId,
+    pub role: Role,
+    /// Same meaning as [`Actor::classes`].
+    pub classes: BTreeSet<ClassId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// One's own home page and account.
+    ViewHome,
+    ChangeOwnPassword,
+    /// A class's name and teachers.
+    ViewClass,
+    /// A class's list of pupils.
+    ViewClassRoster,
+    /// A person's card (name, role, classes, links).
+    ViewPerson,
+    /// The list of the school's people and classes.
+    ViewDirectory,
+    ImportRoster,
+    IssueActivationCode,
+    DisableAccount,
+    ViewAudit,
+    /// Operator: list schools and their sizes.
+    ViewSchools,
+    /// Operator: create a school and its first administrator.
+    ManageSchools,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    /// The actor's own things.
+    Own,
+    School(SchoolId),
+    Class { school: SchoolId, class: ClassId },
+    Person(&'a PersonFacts),
+    Platform,
+}
+
+/// Decides whether `actor` may do `action` on `resource`. Pure and total:
+/// anything not explicitly allowed is refused.
+pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
+    use Action::*;
+    use Role::*;
+    let in_school = |school: SchoolId| actor.school_id == Some(school);
+    match (action, resource) {
+        (ViewHome | ChangeOwnPassword, Resource::Own) => true,
+
+        (ViewSchools | ManageSchools, Resource::Platform) => actor.role == Operator,
+
+        (ViewDirectory, Resource::School(s)) => in_school(s) && matches!(actor.role, SchoolAdmin | Staff),
+        (ImportRoster | ViewAudit, Resource::School(s)) => in_school(s) && actor.role == SchoolAdmin,
+
+        (ViewClass, Resource::Class { school, class }) => {
+            in_school(school)
+                && match actor.role {
+                    SchoolAdmin | Staff | Teacher => true,
+                    Pupil | Parent => actor.classes.contains(&class),
+                    Operator => false,
+                }
+        }
+        (ViewClassRoster, Resource::Class { school, class }) => {
+            in_school(school)
+                && match actor.role {
+                    SchoolAdmin | Staff => true,
+                    Teacher => actor.classes.contains(&class),
+                    _ => false,
+                }
+        }
+
+        (ViewPerson, Resource::Person(p)) => {
+            if p.user_id == actor.user_id {
+                return true;
+            }
+            let Some(school) = p.school_id else {
+                return false;
+            };
+            in_school(school) && may_view_person(actor, p)
+        }
+        (IssueActivationCode, Resource::Person(p)) => {
+            let Some(school) = p.school_id else {
+                return false;
+            };
+            in_school(school)
+                && p.user_id != actor.user_id
+                && match actor.role {
+                    SchoolAdmin => p.role != Operator,
+                    // La vie scolaire hands out codes to pupils and families every day.
+                    Staff => matches!(p.role, Pupil | Parent),
+                    _ => false,
+                }
+        }
+        (DisableAccount, Resource::Person(p)) => {
+            let Some(school) = p.school_id else {
+                return false;
+            };
+            in_school(school) && actor.role == SchoolAdmin && p.user_id != actor.user_id && p.role != Operator
+        }
+        _ => false,
+    }
+}
+
+fn may_view_person(actor: &Actor, p: &PersonFacts) -> bool {
+    use Role::*;
+    let shares_class = || actor.classes.intersection(&p.classes).next().is_some();
+    match actor.role {
+        SchoolAdmin | Staff => true,
+        // Colleagues, and the pupils and families of the classes taught.
+        Teacher => matches!(p.role, Teacher | Staff | SchoolAdmin) || (matches!(p.role, Pupil | Parent) && shares_class()),
+        // A pupil sees the teachers of their classes.
+        Pupil => p.role == Teacher && shares_class(),
+        // A parent sees their children and their children's teachers.
+        Parent => actor.children.contains(&p.user_id) || (p.role == Teacher && shares_class()),
+        Operator => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, school: i64, classes: &[i64], children: &[i64]) -> Actor {
+        Actor {
+            user_id: UserId(1000),
+            school_id: (role != Role::Operator).then_some(SchoolId(school)),
+            role,
+            classes: classes.iter().map(|c| ClassId(*c)).collect(),
+            children: children.iter().map(|c| UserId(*c)).collect(),
+        }
+    }
+
+    fn person(role: Role, school: i64, id: i64, classes: &[i64]) -> PersonFacts {
+        PersonFacts {
+            school_id: Some(SchoolId(school)),
+            user_id: UserId(id),
+            role,
+            classes: classes.iter().map(|c| ClassId(*c)).collect(),
+        }
+    }
+
+    #[test]
+    fn nobody_crosses_schools() {
+        for role in Role::ALL {
+            let a = actor(role, 1, &[10], &[20]);
+            let other = person(Role::Pupil, 2, 20, &[10]);
+            for action in [Action::ViewPerson, Action::IssueActivationCode, Action::DisableAccount] {
+                assert!(!can(&a, action, Resource::Person(&other)), "{role:?} {action:?}");
+            }
+            assert!(!can(&a, Action::ViewClass, Resource::Class { school: SchoolId(2), class: ClassId(10) }));
+            assert!(!can(&a, Action::ViewDirectory, Resource::School(SchoolId(2))));
+        }
+    }
+
+    #[test]
+    fn pupil_sees_own_class_and_its_teachers_only() {
+        let p = actor(Role::Pupil, 1, &[10], &[]);
+        assert!(can(&p, Action::ViewClass, Resource::Class { school: SchoolId(1), class: ClassId(10) }));
+        assert!(!can(&p, Action::ViewClass, Resource::Class { school: SchoolId(1), class: ClassId(11) }));
+        assert!(!can(&p, Action::ViewClassRoster, Resource::Class { school: SchoolId(1), class: ClassId(10) }));
+        assert!(can(&p, Action::ViewPerson, Resource::Person(&person(Role::Teacher, 1, 5, &[10]))));
+        assert!(!can(&p, Action::ViewPerson, Resource::Person(&person(Role::Teacher, 1, 5, &[11]))));
+        assert!(!can(&p, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 6, &[10]))));
+        assert!(!can(&p, Action::ViewDirectory, Resource::School(SchoolId(1))));
+    }
+
+    #[test]
+    fn parent_sees_own_children_only() {
+        let a = actor(Role::Parent, 1, &[10], &[20]);
+        assert!(can(&a, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 20, &[10]))));
+        assert!(!can(&a, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 21, &[10]))));
+    }
+
+    #[test]
+    fn staff_issues_codes_to_families_not_teachers() {
+        let s = actor(Role::Staff, 1, &[], &[]);
+        assert!(can(&s, Action::IssueActivationCode, Resource::Person(&person(Role::Pupil, 1, 20, &[]))));
+        assert!(!can(&s, Action::IssueActivationCode, Resource::Person(&person(Role::Teacher, 1, 21, &[]))));
+        assert!(!can(&s, Action::DisableAccount, Resource::Person(&person(Role::Pupil, 1, 20, &[]))));
+        let admin = actor(Role::SchoolAdmin, 1, &[], &[]);
+        assert!(can(&admin, Action::DisableAccount, Resource::Person(&person(Role::Teacher, 1, 21, &[]))));
+        let me = PersonFacts { user_id: admin.user_id, ..person(Role::SchoolAdmin, 1, 0, &[]) };
+        assert!(!can(&admin, Action::DisableAccount, Resource::Person(&me)), "an admin cannot lock themself out");
+    }
+
+    #[test]
+    fn operator_sees_platform_not_people() {
+        let o = actor(Role::Operator, 0, &[], &[]);
+        assert!(can(&o, Action::ViewSchools, Resource::Platform));
+        assert!(!can(&o, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 20, &[]))));
+        let t = actor(Role::Teacher, 1, &[10], &[]);
+        assert!(!can(&t, Action::ViewSchools, Resource::Platform));
+    }
+}
