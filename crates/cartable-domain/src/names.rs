@@ -200,7 +200,10 @@ mod tests {
     fn names_are_trimmed_and_folded() {
         let n = PersonName::parse("  Zoé   D'Almeida ").unwrap();
         assert_eq!(n.as_str(), "Zoé D'Almeida");
-        assert!(matches!(PersonName::parse("   "), Err(NameError::Empty { .. })));
+        assert!(matches!(
+            PersonName::parse("   "),
+            Err(NameError::Empty { .. })
+        ));
         let long = "a".repeat(81);
         assert!(matches!(
             PersonName::parse(&long),
@@ -235,7 +238,10 @@ mod tests {
     #[test]
     fn dates_french_and_iso() {
         assert_eq!(BirthDate::parse("03/09/2012").unwrap().iso(), "2012-09-03");
-        assert_eq!(BirthDate::parse("2012-09-03").unwrap().french(), "03/09/2012");
+        assert_eq!(
+            BirthDate::parse("2012-09-03").unwrap().french(),
+            "03/09/2012"
+        );
         assert!(BirthDate::parse("29/02/2013").is_err());
         assert!(BirthDate::parse("29/02/2012").is_ok());
         assert!(BirthDate::parse("31/04/2012").is_err());

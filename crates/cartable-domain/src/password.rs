@@ -119,20 +119,38 @@ mod tests {
 
     #[test]
     fn accepts_a_long_passphrase() {
-        assert_eq!(check_new_password("vélo rouge du mardi", "vélo rouge du mardi", "zoe.martin"), Ok(()));
+        assert_eq!(
+            check_new_password("vélo rouge du mardi", "vélo rouge du mardi", "zoe.martin"),
+            Ok(())
+        );
     }
 
     #[test]
     fn refuses_short_common_mismatched_and_login() {
-        assert_eq!(check_new_password("abc", "abc", "x.y"), Err(PasswordError::TooShort));
-        assert_eq!(check_new_password("AZERTYUIOP", "AZERTYUIOP", "x.y"), Err(PasswordError::TooCommon));
-        assert_eq!(check_new_password("zzzzzzzzzz", "zzzzzzzzzz", "x.y"), Err(PasswordError::TooCommon));
-        assert_eq!(check_new_password("abcdefgh1", "abcdefgh2", "x.y"), Err(PasswordError::Mismatch));
+        assert_eq!(
+            check_new_password("abc", "abc", "x.y"),
+            Err(PasswordError::TooShort)
+        );
+        assert_eq!(
+            check_new_password("AZERTYUIOP", "AZERTYUIOP", "x.y"),
+            Err(PasswordError::TooCommon)
+        );
+        assert_eq!(
+            check_new_password("zzzzzzzzzz", "zzzzzzzzzz", "x.y"),
+            Err(PasswordError::TooCommon)
+        );
+        assert_eq!(
+            check_new_password("abcdefgh1", "abcdefgh2", "x.y"),
+            Err(PasswordError::Mismatch)
+        );
         assert_eq!(
             check_new_password("zoe.martin2024", "zoe.martin2024", "zoe.martin"),
             Err(PasswordError::ContainsLogin)
         );
         let long = "x".repeat(100) + &"y".repeat(29);
-        assert_eq!(check_new_password(&long, &long, "a.b"), Err(PasswordError::TooLong));
+        assert_eq!(
+            check_new_password(&long, &long, "a.b"),
+            Err(PasswordError::TooLong)
+        );
     }
 }

@@ -61,7 +61,10 @@ pub enum Resource<'a> {
     /// The actor's own things.
     Own,
     School(SchoolId),
-    Class { school: SchoolId, class: ClassId },
+    Class {
+        school: SchoolId,
+        class: ClassId,
+    },
     Person(&'a PersonFacts),
     Platform,
 }
@@ -77,8 +80,12 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
 
         (ViewSchools | ManageSchools, Resource::Platform) => actor.role == Operator,
 
-        (ViewDirectory, Resource::School(s)) => in_school(s) && matches!(actor.role, SchoolAdmin | Staff),
-        (ImportRoster | ViewAudit, Resource::School(s)) => in_school(s) && actor.role == SchoolAdmin,
+        (ViewDirectory, Resource::School(s)) => {
+            in_school(s) && matches!(actor.role, SchoolAdmin | Staff)
+        }
+        (ImportRoster | ViewAudit, Resource::School(s)) => {
+            in_school(s) && actor.role == SchoolAdmin
+        }
 
         (ViewClass, Resource::Class { school, class }) => {
             in_school(school)
@@ -123,7 +130,10 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
             let Some(school) = p.school_id else {
                 return false;
             };
-            in_school(school) && actor.role == SchoolAdmin && p.user_id != actor.user_id && p.role != Operator
+            in_school(school)
+                && actor.role == SchoolAdmin
+                && p.user_id != actor.user_id
+                && p.role != Operator
         }
         _ => false,
     }
@@ -135,7 +145,10 @@ fn may_view_person(actor: &Actor, p: &PersonFacts) -> bool {
     match actor.role {
         SchoolAdmin | Staff => true,
         // Colleagues, and the pupils and families of the classes taught.
-        Teacher => matches!(p.role, Teacher | Staff | SchoolAdmin) || (matches!(p.role, Pupil | Parent) && shares_class()),
+        Teacher => {
+            matches!(p.role, Teacher | Staff | SchoolAdmin)
+                || (matches!(p.role, Pupil | Parent) && shares_class())
+        }
         // A pupil sees the teachers of their classes.
         Pupil => p.role == Teacher && shares_class(),
         // A parent sees their children and their children's teachers.
@@ -172,50 +185,139 @@ mod tests {
         for role in Role::ALL {
             let a = actor(role, 1, &[10], &[20]);
             let other = person(Role::Pupil, 2, 20, &[10]);
-            for action in [Action::ViewPerson, Action::IssueActivationCode, Action::DisableAccount] {
-                assert!(!can(&a, action, Resource::Person(&other)), "{role:?} {action:?}");
+            for action in [
+                Action::ViewPerson,
+                Action::IssueActivationCode,
+                Action::DisableAccount,
+            ] {
+                assert!(
+                    !can(&a, action, Resource::Person(&other)),
+                    "{role:?} {action:?}"
+                );
             }
-            assert!(!can(&a, Action::ViewClass, Resource::Class { school: SchoolId(2), class: ClassId(10) }));
-            assert!(!can(&a, Action::ViewDirectory, Resource::School(SchoolId(2))));
+            assert!(!can(
+                &a,
+                Action::ViewClass,
+                Resource::Class {
+                    school: SchoolId(2),
+                    class: ClassId(10)
+                }
+            ));
+            assert!(!can(
+                &a,
+                Action::ViewDirectory,
+                Resource::School(SchoolId(2))
+            ));
         }
     }
 
     #[test]
     fn pupil_sees_own_class_and_its_teachers_only() {
         let p = actor(Role::Pupil, 1, &[10], &[]);
-        assert!(can(&p, Action::ViewClass, Resource::Class { school: SchoolId(1), class: ClassId(10) }));
-        assert!(!can(&p, Action::ViewClass, Resource::Class { school: SchoolId(1), class: ClassId(11) }));
-        assert!(!can(&p, Action::ViewClassRoster, Resource::Class { school: SchoolId(1), class: ClassId(10) }));
-        assert!(can(&p, Action::ViewPerson, Resource::Person(&person(Role::Teacher, 1, 5, &[10]))));
-        assert!(!can(&p, Action::ViewPerson, Resource::Person(&person(Role::Teacher, 1, 5, &[11]))));
-        assert!(!can(&p, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 6, &[10]))));
-        assert!(!can(&p, Action::ViewDirectory, Resource::School(SchoolId(1))));
+        assert!(can(
+            &p,
+            Action::ViewClass,
+            Resource::Class {
+                school: SchoolId(1),
+                class: ClassId(10)
+            }
+        ));
+        assert!(!can(
+            &p,
+            Action::ViewClass,
+            Resource::Class {
+                school: SchoolId(1),
+                class: ClassId(11)
+            }
+        ));
+        assert!(!can(
+            &p,
+            Action::ViewClassRoster,
+            Resource::Class {
+                school: SchoolId(1),
+                class: ClassId(10)
+            }
+        ));
+        assert!(can(
+            &p,
+            Action::ViewPerson,
+            Resource::Person(&person(Role::Teacher, 1, 5, &[10]))
+        ));
+        assert!(!can(
+            &p,
+            Action::ViewPerson,
+            Resource::Person(&person(Role::Teacher, 1, 5, &[11]))
+        ));
+        assert!(!can(
+            &p,
+            Action::ViewPerson,
+            Resource::Person(&person(Role::Pupil, 1, 6, &[10]))
+        ));
+        assert!(!can(
+            &p,
+            Action::ViewDirectory,
+            Resource::School(SchoolId(1))
+        ));
     }
 
     #[test]
     fn parent_sees_own_children_only() {
         let a = actor(Role::Parent, 1, &[10], &[20]);
-        assert!(can(&a, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 20, &[10]))));
-        assert!(!can(&a, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 21, &[10]))));
+        assert!(can(
+            &a,
+            Action::ViewPerson,
+            Resource::Person(&person(Role::Pupil, 1, 20, &[10]))
+        ));
+        assert!(!can(
+            &a,
+            Action::ViewPerson,
+            Resource::Person(&person(Role::Pupil, 1, 21, &[10]))
+        ));
     }
 
     #[test]
     fn staff_issues_codes_to_families_not_teachers() {
         let s = actor(Role::Staff, 1, &[], &[]);
-        assert!(can(&s, Action::IssueActivationCode, Resource::Person(&person(Role::Pupil, 1, 20, &[]))));
-        assert!(!can(&s, Action::IssueActivationCode, Resource::Person(&person(Role::Teacher, 1, 21, &[]))));
-        assert!(!can(&s, Action::DisableAccount, Resource::Person(&person(Role::Pupil, 1, 20, &[]))));
+        assert!(can(
+            &s,
+            Action::IssueActivationCode,
+            Resource::Person(&person(Role::Pupil, 1, 20, &[]))
+        ));
+        assert!(!can(
+            &s,
+            Action::IssueActivationCode,
+            Resource::Person(&person(Role::Teacher, 1, 21, &[]))
+        ));
+        assert!(!can(
+            &s,
+            Action::DisableAccount,
+            Resource::Person(&person(Role::Pupil, 1, 20, &[]))
+        ));
         let admin = actor(Role::SchoolAdmin, 1, &[], &[]);
-        assert!(can(&admin, Action::DisableAccount, Resource::Person(&person(Role::Teacher, 1, 21, &[]))));
-        let me = PersonFacts { user_id: admin.user_id, ..person(Role::SchoolAdmin, 1, 0, &[]) };
-        assert!(!can(&admin, Action::DisableAccount, Resource::Person(&me)), "an admin cannot lock themself out");
+        assert!(can(
+            &admin,
+            Action::DisableAccount,
+            Resource::Person(&person(Role::Teacher, 1, 21, &[]))
+        ));
+        let me = PersonFacts {
+            user_id: admin.user_id,
+            ..person(Role::SchoolAdmin, 1, 0, &[])
+        };
+        assert!(
+            !can(&admin, Action::DisableAccount, Resource::Person(&me)),
+            "an admin cannot lock themself out"
+        );
     }
 
     #[test]
     fn operator_sees_platform_not_people() {
         let o = actor(Role::Operator, 0, &[], &[]);
         assert!(can(&o, Action::ViewSchools, Resource::Platform));
-        assert!(!can(&o, Action::ViewPerson, Resource::Person(&person(Role::Pupil, 1, 20, &[]))));
+        assert!(!can(
+            &o,
+            Action::ViewPerson,
+            Resource::Person(&person(Role::Pupil, 1, 20, &[]))
+        ));
         let t = actor(Role::Teacher, 1, &[10], &[]);
         assert!(!can(&t, Action::ViewSchools, Resource::Platform));
     }

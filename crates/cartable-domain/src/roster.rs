@@ -18,7 +18,12 @@ pub enum RosterKind {
 }
 
 impl RosterKind {
-    pub const ALL: [RosterKind; 4] = [RosterKind::Pupils, RosterKind::Parents, RosterKind::Teachers, RosterKind::Staff];
+    pub const ALL: [RosterKind; 4] = [
+        RosterKind::Pupils,
+        RosterKind::Parents,
+        RosterKind::Teachers,
+        RosterKind::Staff,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -174,8 +179,12 @@ pub enum GroupRef {
 /// transaction; `New(n)` refers to the n-th `Create*` of its kind in the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RosterOp {
-    CreateClass { name: ClassName },
-    CreateGroup { name: ClassName },
+    CreateClass {
+        name: ClassName,
+    },
+    CreateGroup {
+        name: ClassName,
+    },
     /// Creates an account with no password; the login is chosen by the store
     /// from the name ("prenom.nom", then "prenom.nom2", ...).
     CreatePerson {
@@ -189,13 +198,25 @@ pub enum RosterOp {
         subject: Option<String>,
     },
     /// Puts a pupil in a class (replacing any other class).
-    SetClass { pupil: PersonRef, class: ClassRef },
+    SetClass {
+        pupil: PersonRef,
+        class: ClassRef,
+    },
     /// Replaces a pupil's groups.
-    SetGroups { pupil: PersonRef, groups: Vec<GroupRef> },
+    SetGroups {
+        pupil: PersonRef,
+        groups: Vec<GroupRef>,
+    },
     /// Adds a parent-child link (never removes one: files list children partially).
-    LinkParent { parent: PersonRef, child: PersonRef },
+    LinkParent {
+        parent: PersonRef,
+        child: PersonRef,
+    },
     /// Replaces a teacher's classes.
-    SetTeachings { teacher: PersonRef, classes: Vec<(ClassRef, bool)> },
+    SetTeachings {
+        teacher: PersonRef,
+        classes: Vec<(ClassRef, bool)>,
+    },
 }
 
 /// What happens to one line of the file.
@@ -206,7 +227,9 @@ pub enum LineOutcome {
     Update(Vec<String>),
     Unchanged,
     /// The same person as an earlier line; what it adds is merged there.
-    Duplicate { first_line: usize },
+    Duplicate {
+        first_line: usize,
+    },
     /// Why, in French.
     Rejected(String),
 }

@@ -1,0 +1,50 @@
+use async_trait::async_trait;
+use cartable_domain::{SchoolId, UserId};
+use sqlx::Row;
+
+use super::rows;
+use super::SqlStore;
+use crate::{AuditEvent, AuditRepo, StoreResult};
+
+#[async_trait]
+impl AuditRepo for SqlStore {
+    async fn audit(&self, e: &AuditEvent) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(e.school_id.map(|s| s.0))
+        .bind(e.actor_id.map(|u| u.0))
+        .bind(&e.action)
+        .bind(e.target.as_deref())
+        .bind(e.ip.as_deref())
+        .bind(e.detail.as_deref())
+        .bind(e.at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, school: SchoolId, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT school_id, actor_id, action, target, ip, detail, at FROM audit_log \
+             WHERE school_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(school.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEvent {
+                    school_id: rows::opt_school(r, "school_id")?,
+                    actor_id: r.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    ip: r.try_get("ip")?,
+                    detail: r.try_get("detail")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+}

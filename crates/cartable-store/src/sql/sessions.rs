@@ -1,0 +1,78 @@
+use async_trait::async_trait;
+use cartable_domain::UserId;
+use sqlx::Row;
+
+use super::rows;
+use super::{bool_int, SqlStore};
+use crate::{SessionRepo, SessionRow, StoreResult};
+
+#[async_trait]
+impl SessionRepo for SqlStore {
+    async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, school_id, persistent, created_at, last_seen_at, expires_at, user_agent, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.user_id.0)
+        .bind(s.school_id.map(|x| x.0))
+        .bind(bool_int(s.persistent))
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(s.user_agent.as_deref())
+        .bind(s.ip.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, school_id, persistent, created_at, last_seen_at, expires_at, user_agent, ip \
+             FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(SessionRow {
+            token_hash: r.try_get("token_hash")?,
+            user_id: UserId(r.try_get("user_id")?),
+            school_id: rows::opt_school(&r, "school_id")?,
+            persistent: rows::flag(&r, "persistent")?,
+            created_at: r.try_get("created_at")?,
+            last_seen_at: r.try_get("last_seen_at")?,
+            expires_at: r.try_get("expires_at")?,
+            user_agent: r.try_get("user_agent")?,
+            ip: r.try_get("ip")?,
+        }))
+    }
+
+    async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
+            .bind(now)
+            .bind(expires_at)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.0)
+            .bind(keep.unwrap_or(""))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
