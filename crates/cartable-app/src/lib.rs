@@ -1,1 +1,70 @@
+//! Use cases of Cartable: authentication and sessions, activation codes,
+//! accounts, roster import, the demo school. Handlers in `cartable-web` call
+//! these; they call the store port and never see SQL or HTTP.
 
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod hashing;
+pub mod import;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use cartable_store::Store;
+
+pub use error::AppError;
+
+/// Settings of the use cases, with defaults that suit a school.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Lifetime of a "rester connecté" session, renewed as it is used.
+    pub persistent_session_secs: i64,
+    /// Lifetime of a session on a shared computer, renewed as it is used.
+    pub browser_session_secs: i64,
+    /// How long a printed activation code stays valid.
+    pub activation_code_secs: i64,
+    /// Failed attempts before an account is paused, and the first pause.
+    pub lock_after_failures: i64,
+    pub first_lock_secs: i64,
+    pub max_lock_secs: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            persistent_session_secs: 30 * 24 * 3600,
+            browser_session_secs: 12 * 3600,
+            activation_code_secs: 90 * 24 * 3600,
+            lock_after_failures: 5,
+            first_lock_secs: 30,
+            max_lock_secs: 15 * 60,
+        }
+    }
+}
+
+/// Everything the use cases need, shared by all requests.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub hasher: hashing::HashPool,
+    pub clock: Arc<dyn clock::Clock>,
+    pub config: AppConfig,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, hasher: hashing::HashPool, clock: Arc<dyn clock::Clock>, config: AppConfig) -> App {
+        App {
+            store,
+            hasher,
+            clock,
+            config,
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

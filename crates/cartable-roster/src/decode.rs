@@ -93,10 +93,10 @@ pub(crate) fn detect_separator(text: &str) -> u8 {
             }
         }
     }
-    let best = counts
-        .iter()
-        .copied()
-        .fold((b';', 0), |best, cur| if cur.1 > best.1 { cur } else { best });
+    let best = counts.iter().copied().fold(
+        (b';', 0),
+        |best, cur| if cur.1 > best.1 { cur } else { best },
+    );
     best.0
 }
 
@@ -108,16 +108,20 @@ pub(crate) fn rows(text: &str, separator: u8) -> Result<Vec<Row>, RosterFileErro
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
+    let lines = LineIndex::new(text);
     let mut rows = Vec::new();
     // Line breaks inside quoted cells so far: the spreadsheet shows such a
     // record as one row, so they do not count in row numbers.
     let mut breaks_in_cells = 0usize;
     for record in reader.records() {
-        let record = record.map_err(|e| malformed(&e))?;
-        let physical = record.position().map_or(1, |p| p.line() as usize);
+        let record = record.map_err(|e| malformed(&e, &lines))?;
+        let physical = lines.line_of_record(record.position().map_or(0, |p| p.byte() as usize));
         let line = physical - breaks_in_cells;
         let breaks: usize = record.iter().map(count_breaks).sum();
-        if record.iter().any(|cell| count_breaks(cell) > MAX_BREAKS_IN_CELL) {
+        if record
+            .iter()
+            .any(|cell| count_breaks(cell) > MAX_BREAKS_IN_CELL)
+        {
             return Err(RosterFileError::Malformed {
                 line,
                 detail: "un guillemet (\") ouvert n'est jamais refermé".into(),
@@ -140,8 +144,39 @@ fn count_breaks(cell: &str) -> usize {
     cell.bytes().filter(|&b| b == b'\n').count()
 }
 
-fn malformed(e: &csv::Error) -> RosterFileError {
-    let line = e.position().map_or(0, |p| p.line() as usize);
+/// Line numbers from byte offsets. (The csv reader's own line counter lags
+/// behind on blank lines and CRLF, so it is not used.)
+struct LineIndex<'t> {
+    text: &'t str,
+    newlines: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> Self {
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        LineIndex { text, newlines }
+    }
+
+    /// The csv reader reports where it started looking for a record, before
+    /// the blank lines it skips: the record starts after them.
+    fn line_of_record(&self, byte: usize) -> usize {
+        let skipped = self.text.as_bytes()[byte.min(self.text.len())..]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        1 + self.newlines.partition_point(|&p| p < byte + skipped)
+    }
+}
+
+fn malformed(e: &csv::Error, lines: &LineIndex) -> RosterFileError {
+    let line = e
+        .position()
+        .map_or(0, |p| lines.line_of_record(p.byte() as usize));
     RosterFileError::Malformed {
         line,
         detail: e.to_string(),
@@ -187,7 +222,10 @@ mod tests {
 
     #[test]
     fn binary_and_empty_are_refused() {
-        assert_eq!(decode(b"PK\x03\x04\x14\x00\x06\x00"), Err(RosterFileError::NotText));
+        assert_eq!(
+            decode(b"PK\x03\x04\x14\x00\x06\x00"),
+            Err(RosterFileError::NotText)
+        );
         let garbage: Vec<u8> = (1..=255u8).cycle().take(2000).filter(|&b| b != 0).collect();
         assert_eq!(decode(&garbage), Err(RosterFileError::NotText));
         assert_eq!(decode(b""), Err(RosterFileError::Empty));
@@ -223,7 +261,8 @@ mod tests {
 
     #[test]
     fn quoted_cells_keep_separators_and_line_breaks() {
-        let text = "Nom,Prénom,Adresse\n\"Martin, dit Bob\",Zoé,\"1 rue A\n75000 Paris\"\nDurand,Léo,\n";
+        let text =
+            "Nom,Prénom,Adresse\n\"Martin, dit Bob\",Zoé,\"1 rue A\n75000 Paris\"\nDurand,Léo,\n";
         let rows = rows(text, b',').unwrap();
         assert_eq!(rows[1].cells[0], "Martin, dit Bob");
         assert_eq!(rows[1].line, 2);

@@ -1,1 +1,64 @@
+//! The HTTP face of Cartable: server-rendered French pages that work without
+//! JavaScript, behind a hardened server loop.
+//!
+//! - [`router`] builds every route; each handler asks the policy before acting.
+//! - [`server::serve`] runs it with header-read timeouts, a per-IP connection
+//!   cap and an accept loop that survives running out of file descriptors.
 
+mod csrf;
+mod error;
+mod extract;
+mod layout;
+mod middleware;
+mod routes;
+pub mod server;
+mod state;
+
+pub use state::{AppState, WebConfig};
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::timeout::TimeoutLayer;
+
+/// Largest form body (login, password, small admin forms).
+pub const FORM_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    use routes::*;
+    let import_limit = cartable_app::import::MAX_IMPORT_BYTES + 64 * 1024;
+    Router::new()
+        .route("/", get(home::home))
+        .route("/connexion", get(auth::login_page).post(auth::login))
+        .route("/deconnexion", post(auth::logout))
+        .route("/activation", get(auth::activate_page).post(auth::activate))
+        .route("/compte", get(auth::account_page).post(auth::change_password))
+        .route("/classes/{id}", get(school::class_page))
+        .route("/classes/{id}/eleves", get(school::class_roster))
+        .route("/personnes/{id}", get(school::person_page))
+        .route("/admin/personnes", get(admin::people))
+        .route("/admin/classes", get(admin::classes))
+        .route(
+            "/admin/import",
+            get(admin::import_page)
+                .post(admin::import_preview)
+                .layer(DefaultBodyLimit::max(import_limit)),
+        )
+        .route("/admin/import/{draft}/appliquer", post(admin::import_apply))
+        .route("/admin/codes", get(admin::codes_page).post(admin::issue_codes))
+        .route("/admin/personnes/{id}/reinitialiser", post(admin::reset_password))
+        .route("/admin/personnes/{id}/desactiver", post(admin::disable))
+        .route("/admin/personnes/{id}/reactiver", post(admin::enable))
+        .route("/admin/journal", get(admin::audit_log))
+        .route("/operateur", get(operator::schools))
+        .route("/healthz", get(health::healthz))
+        .route("/static/app.css", get(health::stylesheet))
+        .fallback(health::not_found)
+        .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::ensure_cookie))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .with_state(state)
+}

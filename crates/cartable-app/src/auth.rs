@@ -1,0 +1,309 @@
+//! Logging in and out, sessions, first-login activation, password changes.
+//!
+//! Sessions are opaque random tokens; only their SHA-256 is stored. A session
+//! check is one indexed lookup, so that the 8:00 storm of returning pupils is
+//! a storm of cheap reads, not of password hashes.
+
+use cartable_domain::names::Login;
+use cartable_domain::password::check_new_password;
+use cartable_domain::policy::Actor;
+use cartable_domain::{Role, UserId};
+use cartable_store::{AuditEvent, Credentials, SessionRow, User};
+
+use crate::tokens::{hash_code, hash_token, new_session_token, same_digest};
+use crate::{App, AppError};
+
+/// Where a request comes from, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A session just opened: the token goes into the cookie, and nowhere else.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub user_id: UserId,
+    pub role: Role,
+    /// Cookie lifetime; `None` for a browser session (ends with the browser).
+    pub cookie_max_age_secs: Option<i64>,
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub actor: Actor,
+    pub user: User,
+    pub token_hash: String,
+}
+
+/// Don't write `last_seen_at` on every request: once every few minutes is
+/// enough to slide the expiry, and keeps session checks read-only.
+const TOUCH_EVERY_SECS: i64 = 300;
+
+impl App {
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        persistent: bool,
+        client: &ClientInfo,
+    ) -> Result<NewSession, AppError> {
+        let creds = match Login::parse(login) {
+            Ok(l) => self.store.credentials(l.as_str()).await?,
+            Err(_) => None,
+        };
+        let now = self.now();
+        if let Some(c) = &creds {
+            if c.locked_until > now {
+                return Err(AppError::AccountLocked {
+                    retry_after_secs: c.locked_until - now,
+                });
+            }
+        }
+        // Always pay for one verification, known login or not.
+        let ok = self
+            .hasher
+            .verify(creds.as_ref().and_then(|c| c.password_hash.clone()), password.to_string())
+            .await?;
+        let Some(creds) = creds else {
+            self.audit(None, "login.unknown", Some(login_for_log(login)), client, None).await;
+            return Err(AppError::BadCredentials);
+        };
+        if !ok {
+            self.count_failure(&creds, "login.failed", client).await?;
+            return Err(AppError::BadCredentials);
+        }
+        if creds.disabled {
+            self.audit_as(&creds, "login.disabled", client).await;
+            return Err(AppError::AccountDisabled);
+        }
+        self.store.record_login_success(creds.user_id).await?;
+        let session = self.open_session(&creds, persistent, client).await?;
+        self.audit_as(&creds, "login.ok", client).await;
+        Ok(session)
+    }
+
+    /// The session a cookie names, if it is valid; slides its expiry.
+    pub async fn session(&self, token: &str) -> Result<Option<CurrentSession>, AppError> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        let token_hash = hash_token(token);
+        let Some(row) = self.store.session(&token_hash).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if row.expires_at <= now {
+            self.store.delete_session(&token_hash).await?;
+            return Ok(None);
+        }
+        let Some(actor) = self.store.actor(row.user_id).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.user(actor.school_id, actor.user_id).await? else {
+            return Ok(None);
+        };
+        if now - row.last_seen_at >= TOUCH_EVERY_SECS {
+            let lifetime = if row.persistent {
+                self.config.persistent_session_secs
+            } else {
+                self.config.browser_session_secs
+            };
+            self.store.touch_session(&token_hash, now, now + lifetime).await?;
+        }
+        Ok(Some(CurrentSession {
+            actor,
+            user,
+            token_hash,
+        }))
+    }
+
+    pub async fn logout(&self, session: &CurrentSession, client: &ClientInfo) -> Result<(), AppError> {
+        self.store.delete_session(&session.token_hash).await?;
+        self.audit(session.actor.school_id, "logout", None, client, Some(session.actor.user_id))
+            .await;
+        Ok(())
+    }
+
+    /// Changes one's own password; every other session of the account ends.
+    pub async fn change_password(
+        &self,
+        session: &CurrentSession,
+        current: &str,
+        new: &str,
+        confirm: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let creds = self
+            .store
+            .credentials(&session.user.login)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !self.hasher.verify(creds.password_hash.clone(), current.to_string()).await? {
+            self.count_failure(&creds, "password.change_failed", client).await?;
+            return Err(AppError::invalid("password.current_wrong", "Le mot de passe actuel est incorrect."));
+        }
+        check_new_password(new, confirm, &creds.login).map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
+        let hash = self.hasher.hash(new.to_string()).await?;
+        self.store.set_password(creds.user_id, Some(&hash), self.now()).await?;
+        let ended = self
+            .store
+            .delete_user_sessions(creds.user_id, Some(&session.token_hash))
+            .await?;
+        self.audit(
+            creds.school_id,
+            "password.changed",
+            Some(format!("{ended} autre(s) session(s) fermée(s)")),
+            client,
+            Some(creds.user_id),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// First login: the code from the printed slip, then a chosen password.
+    pub async fn activate(
+        &self,
+        login: &str,
+        code: &str,
+        new: &str,
+        confirm: &str,
+        persistent: bool,
+        client: &ClientInfo,
+    ) -> Result<NewSession, AppError> {
+        let wrong = || AppError::invalid("activation.bad_code", "Identifiant ou code d'activation incorrect, ou code expiré.");
+        let creds = match Login::parse(login) {
+            Ok(l) => self.store.credentials(l.as_str()).await?,
+            Err(_) => None,
+        };
+        let Some(creds) = creds else {
+            self.audit(None, "activation.unknown", Some(login_for_log(login)), client, None).await;
+            return Err(wrong());
+        };
+        let now = self.now();
+        if creds.locked_until > now {
+            return Err(AppError::AccountLocked {
+                retry_after_secs: creds.locked_until - now,
+            });
+        }
+        let stored = self.store.activation_code(creds.user_id).await?;
+        let valid = stored
+            .as_ref()
+            .is_some_and(|c| c.expires_at > now && same_digest(&c.code_hash, &hash_code(code)));
+        if !valid {
+            self.count_failure(&creds, "activation.failed", client).await?;
+            return Err(wrong());
+        }
+        if creds.disabled {
+            return Err(AppError::AccountDisabled);
+        }
+        check_new_password(new, confirm, &creds.login).map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
+        let hash = self.hasher.hash(new.to_string()).await?;
+        self.store.set_password(creds.user_id, Some(&hash), now).await?;
+        self.store.delete_user_sessions(creds.user_id, None).await?;
+        let session = self.open_session(&creds, persistent, client).await?;
+        self.audit_as(&creds, "account.activated", client).await;
+        Ok(session)
+    }
+
+    async fn open_session(&self, creds: &Credentials, persistent: bool, client: &ClientInfo) -> Result<NewSession, AppError> {
+        let token = new_session_token();
+        let now = self.now();
+        let lifetime = if persistent {
+            self.config.persistent_session_secs
+        } else {
+            self.config.browser_session_secs
+        };
+        self.store
+            .insert_session(&SessionRow {
+                token_hash: hash_token(&token),
+                user_id: creds.user_id,
+                school_id: creds.school_id,
+                persistent,
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + lifetime,
+                user_agent: client.user_agent.as_ref().map(|ua| ua.chars().take(200).collect()),
+                ip: client.ip.clone(),
+            })
+            .await?;
+        Ok(NewSession {
+            token,
+            user_id: creds.user_id,
+            role: creds.role,
+            cookie_max_age_secs: persistent.then_some(lifetime),
+        })
+    }
+
+    /// Counts a failed attempt; past the threshold the account pauses, for a
+    /// time that doubles with each further failure. The account, not the IP:
+    /// a whole school shares one address behind its NAT.
+    async fn count_failure(&self, creds: &Credentials, action: &str, client: &ClientInfo) -> Result<(), AppError> {
+        let failures = creds.failed_logins + 1;
+        let c = &self.config;
+        let locked_until = if failures >= c.lock_after_failures {
+            let doublings = (failures - c.lock_after_failures).min(20) as u32;
+            self.now() + (c.first_lock_secs.saturating_mul(1 << doublings)).min(c.max_lock_secs)
+        } else {
+            0
+        };
+        self.store.record_login_failure(creds.user_id, failures, locked_until).await?;
+        self.audit(
+            creds.school_id,
+            action,
+            Some(creds.login.clone()),
+            client,
+            Some(creds.user_id),
+        )
+        .await;
+        if locked_until > 0 {
+            self.audit(creds.school_id, "account.paused", Some(creds.login.clone()), client, Some(creds.user_id))
+                .await;
+        }
+        Ok(())
+    }
+
+    async fn audit_as(&self, creds: &Credentials, action: &str, client: &ClientInfo) {
+        self.audit(creds.school_id, action, Some(creds.login.clone()), client, Some(creds.user_id))
+            .await;
+    }
+
+    /// Appends to the audit log. A failure to audit is logged, not shown to
+    /// the user: the action itself has already happened.
+    pub async fn audit(
+        &self,
+        school: Option<cartable_domain::SchoolId>,
+        action: &str,
+        target: Option<String>,
+        client: &ClientInfo,
+        actor: Option<UserId>,
+    ) {
+        let event = AuditEvent {
+            school_id: school,
+            actor_id: actor,
+            action: action.to_string(),
+            target,
+            ip: client.ip.clone(),
+            detail: None,
+            at: self.now(),
+        };
+        if let Err(e) = self.store.audit(&event).await {
+            tracing::warn!(error = %e, action, "audit write failed");
+        }
+    }
+}
+
+/// A typed login goes to the log only as far as it looks like one.
+fn login_for_log(login: &str) -> String {
+    login.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+        None => String::new(),
+    }
+}

@@ -1,0 +1,229 @@
+//! Password hashing off the async runtime. Argon2id costs tens of
+//! milliseconds of CPU and 19 MiB per hash: run on the async workers it would
+//! stall every other request. So hashes run on a fixed set of threads (one per
+//! core) fed by a bounded queue; when the queue is full the caller is told
+//! `Busy` at once instead of waiting in a pile that only grows.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::oneshot;
+
+use crate::AppError;
+
+/// Argon2id parameters. The default is OWASP's (m = 19 MiB, t = 2, p = 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        HashCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl HashCost {
+    /// Cheap parameters for tests only: the code paths are the same.
+    pub fn for_tests() -> HashCost {
+        HashCost {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .expect("valid Argon2 parameters");
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+}
+
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
+struct Shared {
+    sender: SyncSender<Job>,
+    queued: AtomicUsize,
+    running: AtomicUsize,
+    threads: usize,
+    queue_capacity: usize,
+    /// A hash of a random password, verified when the login is unknown, so
+    /// that an unknown login costs what a known one costs.
+    dummy_hash: String,
+}
+
+/// A bounded pool of hashing threads. Cheap to clone.
+#[derive(Clone)]
+pub struct HashPool {
+    shared: Arc<Shared>,
+}
+
+impl HashPool {
+    /// `threads` hashing threads (use the number of cores) and room for
+    /// `queue_capacity` waiting hashes.
+    pub fn new(threads: usize, queue_capacity: usize, cost: HashCost) -> HashPool {
+        let threads = threads.max(1);
+        let (sender, receiver) = sync_channel::<Job>(queue_capacity);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let dummy_hash = hash_now(&cost.argon2(), "cartable-dummy-password-for-unknown-logins");
+        let shared = Arc::new(Shared {
+            sender,
+            queued: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            threads,
+            queue_capacity,
+            dummy_hash,
+        });
+        for i in 0..threads {
+            let receiver = Arc::clone(&receiver);
+            let argon2 = cost.argon2();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match receiver.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(&argon2),
+                        // Every HashPool handle is gone: the server is stopping.
+                        Err(_) => return,
+                    }
+                })
+                .expect("spawn a hashing thread");
+        }
+        HashPool { shared }
+    }
+
+    /// Hashes waiting for a thread.
+    pub fn queued(&self) -> usize {
+        self.shared.queued.load(Ordering::Relaxed)
+    }
+
+    /// Hashes being computed now.
+    pub fn running(&self) -> usize {
+        self.shared.running.load(Ordering::Relaxed)
+    }
+
+    pub fn threads(&self) -> usize {
+        self.shared.threads
+    }
+
+    pub fn queue_capacity(&self) -> usize {
+        self.shared.queue_capacity
+    }
+
+    /// A PHC string for `password`.
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.run(move |argon2| hash_now(argon2, &password)).await
+    }
+
+    /// Checks `password` against a PHC string; with `None` (unknown login or
+    /// no password yet) checks against a dummy hash and answers false.
+    pub async fn verify(&self, phc: Option<String>, password: String) -> Result<bool, AppError> {
+        let (phc, real) = match phc {
+            Some(p) => (p, true),
+            None => (self.shared.dummy_hash.clone(), false),
+        };
+        let ok = self
+            .run(move |argon2| {
+                PasswordHash::new(&phc)
+                    .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
+            })
+            .await?;
+        Ok(ok && real)
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static) -> Result<T, AppError> {
+        let (tx, rx) = oneshot::channel();
+        let shared = Arc::clone(&self.shared);
+        let job: Job = Box::new(move |argon2| {
+            shared.queued.fetch_sub(1, Ordering::Relaxed);
+            shared.running.fetch_add(1, Ordering::Relaxed);
+            let out = work(argon2);
+            shared.running.fetch_sub(1, Ordering::Relaxed);
+            let _ = tx.send(out);
+        });
+        self.shared.queued.fetch_add(1, Ordering::Relaxed);
+        match self.shared.sender.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+                return Err(AppError::Busy { retry_after_secs: 2 });
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+                return Err(AppError::Internal("hashing pool stopped".into()));
+            }
+        }
+        rx.await.map_err(|_| AppError::Internal("hashing thread died".into()))
+    }
+}
+
+fn hash_now(argon2: &Argon2<'static>, password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2
+        .hash_password(password.as_bytes(), &salt)
+        .expect("Argon2 hashing with valid parameters cannot fail")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_unknown_costs_a_verify() {
+        let pool = HashPool::new(2, 8, HashCost::for_tests());
+        let h = pool.hash("vélo rouge du mardi".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
+        assert!(pool.verify(Some(h.clone()), "vélo rouge du mardi".into()).await.unwrap());
+        assert!(!pool.verify(Some(h), "velo rouge du mardi".into()).await.unwrap());
+        assert!(!pool.verify(None, "cartable-dummy-password-for-unknown-logins".into()).await.unwrap());
+        assert!(!pool.verify(Some("not a phc".into()), "x".into()).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once() {
+        // One thread, room for one waiting job; block the thread with a slow job.
+        let pool = HashPool::new(1, 1, HashCost::for_tests());
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.run(move |_| {
+                    let _ = release_rx.recv();
+                })
+                .await
+            })
+        };
+        while pool.running() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiting = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.hash("premier en file".into()).await })
+        };
+        while pool.queued() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = pool.hash("un de trop".into()).await;
+        assert!(matches!(refused, Err(AppError::Busy { .. })));
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        assert!(waiting.await.unwrap().is_ok());
+        assert_eq!((pool.queued(), pool.running()), (0, 0));
+    }
+}

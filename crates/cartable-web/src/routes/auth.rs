@@ -1,0 +1,280 @@
+//! Login, logout, first-login activation, password change.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cartable_app::AppError;
+use cartable_domain::password::MIN_CHARS;
+use cartable_domain::policy::{Action, Resource};
+use serde::Deserialize;
+
+use super::{authorize, render};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{WebError, WebResult};
+use crate::extract::{clear_session_cookie, session_cookie, Client, CurrentUser, MaybeUser};
+use crate::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    login: String,
+    suite: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SuiteQuery {
+    suite: Option<String>,
+}
+
+/// Only paths of this site: "/x" but not "//evil.example" or "/\evil".
+fn safe_next(suite: Option<&str>) -> String {
+    match suite {
+        Some(s) if s.starts_with('/') && !s.starts_with("//") && !s.contains('\\') && s.len() < 512 => s.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+pub async fn login_page(
+    MaybeUser(user): MaybeUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<SuiteQuery>,
+) -> WebResult<Response> {
+    let suite = safe_next(q.suite.as_deref());
+    if user.is_some() {
+        return Ok(Redirect::to(&suite).into_response());
+    }
+    let page = LoginPage {
+        layout: Layout::anonymous("Connexion", &csrf),
+        login: String::new(),
+        suite,
+        error: None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    rester: Option<String>,
+    suite: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    CsrfToken(csrf): CsrfToken,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> WebResult<Response> {
+    let suite = safe_next(form.suite.as_deref());
+    let login = form.login.trim().to_lowercase();
+    match state.app.login(&login, &form.password, form.rester.is_some(), &client).await {
+        Ok(session) => {
+            let mut resp = Redirect::to(&suite).into_response();
+            resp.headers_mut()
+                .append(SET_COOKIE, session_cookie(&session, state.web.cookie_secure));
+            Ok(resp)
+        }
+        Err(e @ (AppError::BadCredentials | AppError::AccountLocked { .. } | AppError::AccountDisabled | AppError::Busy { .. })) => {
+            let status = match &e {
+                AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+                AppError::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::AccountDisabled => StatusCode::FORBIDDEN,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let page = LoginPage {
+                layout: Layout::anonymous("Connexion", &csrf),
+                login: form.login.chars().take(64).collect(),
+                suite,
+                error: Some(e.message_fr()),
+            };
+            let mut resp = (status, render(&page)?).into_response();
+            resp.headers_mut().insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            if let AppError::AccountLocked { retry_after_secs } = e {
+                resp.headers_mut().insert("retry-after", retry_after_secs.max(1).into());
+            }
+            if let AppError::Busy { retry_after_secs } = e {
+                resp.headers_mut().insert("retry-after", retry_after_secs.into());
+            }
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    state.app.logout(&session, &client).await?;
+    let mut resp = Redirect::to("/connexion").into_response();
+    resp.headers_mut()
+        .append(SET_COOKIE, clear_session_cookie(state.web.cookie_secure));
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "activate.html")]
+struct ActivatePage {
+    layout: Layout,
+    login: String,
+    min_chars: usize,
+    error: Option<String>,
+}
+
+pub async fn activate_page(CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+    let page = ActivatePage {
+        layout: Layout::anonymous("Première connexion", &csrf),
+        login: String::new(),
+        min_chars: MIN_CHARS,
+        error: None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ActivateForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+    rester: Option<String>,
+}
+
+pub async fn activate(
+    State(state): State<AppState>,
+    Client(client): Client,
+    CsrfToken(csrf): CsrfToken,
+    CsrfForm(form): CsrfForm<ActivateForm>,
+) -> WebResult<Response> {
+    let login = form.login.trim().to_lowercase();
+    let result = state
+        .app
+        .activate(&login, &form.code, &form.password, &form.confirm, form.rester.is_some(), &client)
+        .await;
+    match result {
+        Ok(session) => {
+            let mut resp = Redirect::to("/").into_response();
+            resp.headers_mut()
+                .append(SET_COOKIE, session_cookie(&session, state.web.cookie_secure));
+            Ok(resp)
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::AccountLocked { .. } | AppError::AccountDisabled | AppError::Busy { .. })) => {
+            let status = match &e {
+                AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+                AppError::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::AccountDisabled => StatusCode::FORBIDDEN,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let page = ActivatePage {
+                layout: Layout::anonymous("Première connexion", &csrf),
+                login: form.login.chars().take(64).collect(),
+                min_chars: MIN_CHARS,
+                error: Some(e.message_fr()),
+            };
+            let mut resp = (status, render(&page)?).into_response();
+            resp.headers_mut().insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    login: String,
+    min_chars: usize,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    ok: Option<String>,
+}
+
+pub async fn account_page(
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    authorize(&session.actor, Action::ChangeOwnPassword, Resource::Own)?;
+    let notice = q.ok.map(|_| "Mot de passe changé. Vos autres appareils ont été déconnectés.".to_string());
+    let page = AccountPage {
+        layout: Layout::signed_in("Mon compte", &csrf, &session).with_notice(notice),
+        login: session.user.login.clone(),
+        min_chars: MIN_CHARS,
+        error: None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    CsrfToken(csrf): CsrfToken,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> WebResult<Response> {
+    authorize(&session.actor, Action::ChangeOwnPassword, Resource::Own)?;
+    match state
+        .app
+        .change_password(&session, &form.current, &form.password, &form.confirm, &client)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/compte?ok=1").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::AccountLocked { .. })) => {
+            let page = AccountPage {
+                layout: Layout::signed_in("Mon compte", &csrf, &session),
+                login: session.user.login.clone(),
+                min_chars: MIN_CHARS,
+                error: Some(e.message_fr()),
+            };
+            let mut resp = (StatusCode::BAD_REQUEST, render(&page)?).into_response();
+            resp.headers_mut().insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            Ok(resp)
+        }
+        Err(e) => Err(WebError::from(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(safe_next(Some("/classes/3")), "/classes/3");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

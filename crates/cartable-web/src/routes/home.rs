@@ -1,0 +1,114 @@
+//! Each role's home page: what that person comes for on a school morning.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use cartable_app::auth::CurrentSession;
+use cartable_domain::policy::{Action, Resource};
+use cartable_domain::{Role, SchoolId};
+use cartable_store::{ClassSummary, TeacherOfClass, UserSummary};
+
+use super::{authorize, render};
+use crate::csrf::CsrfToken;
+use crate::error::WebResult;
+use crate::extract::CurrentUser;
+use crate::layout::Layout;
+use crate::state::AppState;
+
+pub struct ClassCard {
+    pub class: ClassSummary,
+    pub teachers: Vec<TeacherOfClass>,
+}
+
+pub struct ChildCard {
+    pub child: UserSummary,
+    pub class: Option<ClassCard>,
+}
+
+pub struct ManagerCard {
+    pub pupils: usize,
+    pub parents: usize,
+    pub teachers: usize,
+    pub staff: usize,
+    pub not_activated: usize,
+    pub classes: usize,
+    pub is_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    first_name: String,
+    school_name: String,
+    role: Role,
+    my_classes: Vec<ClassCard>,
+    children: Vec<ChildCard>,
+    teaching: Vec<ClassSummary>,
+    manager: Option<ManagerCard>,
+}
+
+pub async fn home(State(state): State<AppState>, CurrentUser(session): CurrentUser, CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+    authorize(&session.actor, Action::ViewHome, Resource::Own)?;
+    let Some(school) = session.actor.school_id else {
+        return Ok(Redirect::to("/operateur").into_response());
+    };
+    let store = &state.app.store;
+    let school_name = store.school(school).await?.map(|s| s.name).unwrap_or_default();
+    let role = session.actor.role;
+    let mut page = HomePage {
+        layout: Layout::signed_in("Accueil", &csrf, &session),
+        first_name: session.user.first_name.clone(),
+        school_name,
+        role,
+        my_classes: Vec::new(),
+        children: Vec::new(),
+        teaching: Vec::new(),
+        manager: None,
+    };
+    match role {
+        Role::Pupil => page.my_classes = class_cards(&state, school, &session).await?,
+        Role::Parent => {
+            for child in store.children_of(school, session.actor.user_id).await? {
+                let class = match child.class {
+                    Some(class) => Some(ClassCard {
+                        teachers: store.class_teachers(school, class.id).await?,
+                        class,
+                    }),
+                    None => None,
+                };
+                page.children.push(ChildCard {
+                    child: child.child,
+                    class,
+                });
+            }
+        }
+        Role::Teacher => page.teaching = store.classes_of(school, session.actor.user_id).await?,
+        Role::Staff | Role::SchoolAdmin => {
+            let people = store.people(school, None).await?;
+            let count = |r: Role| people.iter().filter(|p| p.role == r).count();
+            page.manager = Some(ManagerCard {
+                pupils: count(Role::Pupil),
+                parents: count(Role::Parent),
+                teachers: count(Role::Teacher),
+                staff: count(Role::Staff) + count(Role::SchoolAdmin),
+                not_activated: people.iter().filter(|p| !p.activated).count(),
+                classes: store.classes(school).await?.len(),
+                is_admin: role == Role::SchoolAdmin,
+            });
+        }
+        Role::Operator => {}
+    }
+    Ok(render(&page)?.into_response())
+}
+
+async fn class_cards(state: &AppState, school: SchoolId, session: &CurrentSession) -> WebResult<Vec<ClassCard>> {
+    let mut cards = Vec::new();
+    for class in state.app.store.classes_of(school, session.actor.user_id).await? {
+        cards.push(ClassCard {
+            teachers: state.app.store.class_teachers(school, class.id).await?,
+            class,
+        });
+    }
+    Ok(cards)
+}

@@ -1,0 +1,35 @@
+//! Handlers, one module per area. Every handler that shows or changes school
+//! data asks `policy::can` first (see `authorize`).
+
+pub mod admin;
+pub mod auth;
+pub mod health;
+pub mod home;
+pub mod operator;
+pub mod school;
+
+use askama::Template;
+use axum::response::Html;
+use cartable_domain::policy::{can, Action, Actor, Resource};
+
+use crate::error::{WebError, WebResult};
+
+pub fn render<T: Template>(page: &T) -> WebResult<Html<String>> {
+    page.render()
+        .map(Html)
+        .map_err(|e| WebError::Internal(format!("template: {e}")))
+}
+
+/// The policy gate: refuses with 403 what `can` does not allow.
+pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> WebResult<()> {
+    if can(actor, action, resource) {
+        Ok(())
+    } else {
+        Err(WebError::forbidden())
+    }
+}
+
+/// The school of a school member; operators have none.
+pub fn school_of(actor: &Actor) -> WebResult<cartable_domain::SchoolId> {
+    actor.school_id.ok_or_else(WebError::forbidden)
+}
