@@ -550,3 +550,4 @@ fn fixtures_import_in_sequence_and_reimport_as_noop() {
         }
     }
 }
+
