@@ -31,7 +31,7 @@ impl App {
             ));
         }
         let parsed = cartable_roster::read_roster(bytes, kind)
-            .map_err(|e| AppError::invalid(e.code(), e.to_string()))?;
+            .map_err(|e| AppError::invalid(e.code(), crate::auth::capitalize(&e.to_string())))?;
         let snapshot = self.store.roster_snapshot(school).await?;
         Ok(cartable_roster::plan(&parsed, &snapshot))
     }

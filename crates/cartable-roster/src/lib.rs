@@ -2,7 +2,8 @@
 //! and plans their import against the school as it is now.
 //!
 //! Pure: bytes in, [`ParsedRoster`] out ([`read_roster`]); parsed file and
-//! snapshot in, [`RosterPlan`] out ([`plan`]). The store applies the plan.
+//! snapshot in, [`RosterPlan`](cartable_domain::roster::RosterPlan) out
+//! ([`plan`]). The store applies the plan, in one transaction.
 //!
 //! - `decode`: bytes to rows (encoding, separator, line numbers);
 //! - `headers`: header cells to logical columns (synonyms);

@@ -550,4 +550,3 @@ fn fixtures_import_in_sequence_and_reimport_as_noop() {
         }
     }
 }
-

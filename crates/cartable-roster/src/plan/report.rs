@@ -145,6 +145,11 @@ fn update_person(e: &Entry, before: &SnapshotPerson) -> Option<RosterOp> {
     })
 }
 
+/// A stored empty string is no value: the file fills it in.
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
 fn snapshot_date(p: &SnapshotPerson) -> Option<BirthDate> {
     p.birth_date
         .as_deref()
@@ -166,7 +171,7 @@ fn field_changes(p: &Planner, i: usize, before: Option<&SnapshotPerson>) -> Vec<
         }
     }
     if let Some(g) = &w.external_id {
-        if before.and_then(|b| b.external_id.as_deref()).is_none() {
+        if before.and_then(|b| non_blank(&b.external_id)).is_none() {
             said.push((g.line, format!("identifiant : {} (ajouté)", g.value)));
         }
     }
@@ -187,7 +192,7 @@ fn field_changes(p: &Planner, i: usize, before: Option<&SnapshotPerson>) -> Vec<
     }
     if let Some(g) = &w.email {
         let guardian_only = w.first_line.is_none();
-        match before.and_then(|b| b.email.as_deref()) {
+        match before.and_then(|b| non_blank(&b.email)) {
             None if guardian_only => said.push((
                 g.line,
                 format!(
@@ -209,7 +214,7 @@ fn field_changes(p: &Planner, i: usize, before: Option<&SnapshotPerson>) -> Vec<
         } else {
             "discipline"
         };
-        match before.and_then(|b| b.subject.as_deref()) {
+        match before.and_then(|b| non_blank(&b.subject)) {
             None => said.push((g.line, format!("{label} : {} (ajoutée)", g.value))),
             Some(old) if old != g.value => {
                 said.push((g.line, format!("{label} : {old} → {}", g.value)))

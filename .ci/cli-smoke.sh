@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Drives the real binary against a fresh PostgreSQL database: migrate twice,
+# create a school and its admin, import the sample rosters twice (the second
+# time must change nothing), reset a password.
+set -euo pipefail
+ADMIN_URL="$1"
+BIN="${CARGO_TARGET_DIR:-target}/debug/cartable"
+cargo build -q -p cartable --locked
+DB="cartable_ci_$$"
+psql "$ADMIN_URL" -qc "CREATE DATABASE $DB"
+URL="${ADMIN_URL%/*}/$DB"
+export CARTABLE_DATABASE_URL="$URL"
+FIX=crates/cartable-roster/tests/fixtures
+
+"$BIN" migrate
+"$BIN" migrate
+"$BIN" admin create-school --name "Collège Jean Moulin" --uai 0750001A
+"$BIN" admin create-admin --school 0750001A --first-name Michel --last-name Roux | tee /tmp/cartable-admin.$$
+grep -Eq '^code [A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$' /tmp/cartable-admin.$$
+for kind in eleves responsables enseignants personnels; do
+  "$BIN" import --school 0750001A --kind "$kind" --apply "$FIX/$kind.csv" | tail -2
+done
+for kind in eleves responsables enseignants personnels; do
+  out="$("$BIN" import --school 0750001A --kind "$kind" "$FIX/$kind.csv")"
+  echo "$out" | grep -q '^créations=0 mises_a_jour=0 ' || { echo "re-import of $kind is not a no-op:"; echo "$out"; exit 1; }
+done
+"$BIN" admin reset-password michel.roux | grep -q '^code '
+if "$BIN" import --school 9999999Z "$FIX/eleves.csv" 2>/tmp/cartable-err.$$; then
+  echo "import into an unknown school should fail"; exit 1
+fi
+grep -q "aucun établissement" /tmp/cartable-err.$$
+rm -f /tmp/cartable-admin.$$ /tmp/cartable-err.$$
+echo "cli smoke: ok"
