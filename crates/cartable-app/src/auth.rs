@@ -303,7 +303,13 @@ fn login_for_log(login: &str) -> String {
 pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+        Some(f) => {
+            let mut out = f.to_uppercase().collect::<String>() + c.as_str();
+            if !out.ends_with(['.', '!', '?', ':']) {
+                out.push('.');
+            }
+            out
+        }
         None => String::new(),
     }
 }
