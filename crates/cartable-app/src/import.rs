@@ -30,7 +30,12 @@ impl App {
                 format!("Le fichier dépasse {} Mo.", MAX_IMPORT_BYTES / (1024 * 1024)),
             ));
         }
-        let parsed = cartable_roster::read_roster(bytes, kind)
+        // Reading 20,000 lines is tens of milliseconds of CPU: keep it off the
+        // async workers that serve everyone else.
+        let owned = bytes.to_vec();
+        let parsed = tokio::task::spawn_blocking(move || cartable_roster::read_roster(&owned, kind))
+            .await
+            .map_err(|e| AppError::Internal(format!("roster reader panicked: {e}")))?
             .map_err(|e| AppError::invalid(e.code(), crate::auth::capitalize(&e.to_string())))?;
         let snapshot = self.store.roster_snapshot(school).await?;
         Ok(cartable_roster::plan(&parsed, &snapshot))

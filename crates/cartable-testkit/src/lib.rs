@@ -36,19 +36,10 @@ pub struct TestApp {
 }
 
 /// Options for [`spawn_app_with`].
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct TestOptions {
     pub server: ServerConfig,
     pub app: AppConfig,
-}
-
-impl Default for TestOptions {
-    fn default() -> Self {
-        TestOptions {
-            server: ServerConfig::default(),
-            app: AppConfig::default(),
-        }
-    }
 }
 
 pub async fn spawn_app() -> TestApp {

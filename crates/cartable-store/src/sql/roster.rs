@@ -439,7 +439,7 @@ async fn free_login(tx: &mut Tx, first: &PersonName, last: &PersonName) -> Store
         .bind(base.as_str())
         .bind(format!(
             "{}%",
-            base.as_str().replace('%', "").replace('_', "")
+            base.as_str().replace(['%', '_'], "")
         ))
         .fetch_all(&mut **tx)
         .await?;
