@@ -402,7 +402,6 @@ pub async fn issue_codes(
     headers: HeaderMap,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
     let ids: Vec<UserId> = pairs
         .iter()
         .filter(|(k, _)| k == "id")
@@ -417,9 +416,21 @@ pub async fn issue_codes(
     }
     let include_active = pairs.iter().any(|(k, _)| k == "reinitialiser");
     let issued = state.app.issue_codes(&session.actor, &ids, include_active, &client).await?;
+    show_slips(&state, &session, &csrf, &headers, "Codes à imprimer", issued).await
+}
+
+async fn show_slips(
+    state: &AppState,
+    session: &cartable_app::auth::CurrentSession,
+    csrf: &str,
+    headers: &HeaderMap,
+    title: &str,
+    issued: IssuedCodes,
+) -> WebResult<Response> {
+    let school = school_of(&session.actor)?;
     let school_name = state.app.store.school(school).await?.map(|s| s.name).unwrap_or_default();
-    let layout = Layout::signed_in("Codes à imprimer", &csrf, &session);
-    Ok(render(&slips_page(site_of(&headers), school_name, issued, layout))?.into_response())
+    let layout = Layout::signed_in(title, csrf, session);
+    Ok(render(&slips_page(site_of(headers), school_name, issued, layout))?.into_response())
 }
 
 /// "Mot de passe oublié" at the office: the old password stops working, a new code is printed.
@@ -432,12 +443,9 @@ pub async fn reset_password(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
     let id = UserId(id.parse().map_err(|_| WebError::not_found())?);
     let issued = state.app.issue_codes(&session.actor, &[id], true, &client).await?;
-    let school_name = state.app.store.school(school).await?.map(|s| s.name).unwrap_or_default();
-    let layout = Layout::signed_in("Nouveau code", &csrf, &session);
-    Ok(render(&slips_page(site_of(&headers), school_name, issued, layout))?.into_response())
+    show_slips(&state, &session, &csrf, &headers, "Nouveau code", issued).await
 }
 
 pub async fn disable(

@@ -4,7 +4,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use cartable_domain::policy::{can, Action, Resource};
-use cartable_domain::{ClassId, Role, UserId};
+use cartable_app::auth::CurrentSession;
+use cartable_domain::{ClassId, Role, SchoolId, UserId};
 use cartable_store::{ClassSummary, TeacherOfClass, User, UserSummary};
 
 use super::{authorize, render, school_of};
@@ -27,16 +28,28 @@ fn parse_id(raw: &str) -> WebResult<i64> {
     raw.parse::<i64>().map_err(|_| WebError::not_found())
 }
 
+/// The class `raw_id` names in the actor's school, if the policy lets them `action` it.
+async fn authorized_class(
+    state: &AppState,
+    session: &CurrentSession,
+    raw_id: &str,
+    action: Action,
+) -> WebResult<(SchoolId, ClassSummary)> {
+    let school = school_of(&session.actor)?;
+    let id = ClassId(parse_id(raw_id)?);
+    let class = state.app.store.class(school, id).await?.ok_or_else(WebError::not_found)?;
+    authorize(&session.actor, action, Resource::Class { school, class: id })?;
+    Ok((school, class))
+}
+
 pub async fn class_page(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
-    let id = ClassId(parse_id(&id)?);
-    let class = state.app.store.class(school, id).await?.ok_or_else(WebError::not_found)?;
-    authorize(&session.actor, Action::ViewClass, Resource::Class { school, class: id })?;
+    let (school, class) = authorized_class(&state, &session, &id, Action::ViewClass).await?;
+    let id = class.id;
     let page = ClassPage {
         layout: Layout::signed_in(format!("Classe {}", class.name), &csrf, &session),
         teachers: state.app.store.class_teachers(school, id).await?,
@@ -60,10 +73,8 @@ pub async fn class_roster(
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
-    let id = ClassId(parse_id(&id)?);
-    let class = state.app.store.class(school, id).await?.ok_or_else(WebError::not_found)?;
-    authorize(&session.actor, Action::ViewClassRoster, Resource::Class { school, class: id })?;
+    let (school, class) = authorized_class(&state, &session, &id, Action::ViewClassRoster).await?;
+    let id = class.id;
     let page = RosterPage {
         layout: Layout::signed_in(format!("Élèves de {}", class.name), &csrf, &session),
         pupils: state.app.store.class_pupils(school, id).await?,
