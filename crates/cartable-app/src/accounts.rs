@@ -41,13 +41,21 @@ impl App {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         let mut out = IssuedCodes::default();
         for &target in targets {
-            let facts = self.store.person_facts(school, target).await?.ok_or(AppError::NotFound)?;
+            let facts = self
+                .store
+                .person_facts(school, target)
+                .await?
+                .ok_or(AppError::NotFound)?;
             if !can(actor, Action::IssueActivationCode, Resource::Person(&facts)) {
                 return Err(AppError::Forbidden);
             }
         }
         for &target in targets {
-            let user = self.store.user(Some(school), target).await?.ok_or(AppError::NotFound)?;
+            let user = self
+                .store
+                .user(Some(school), target)
+                .await?
+                .ok_or(AppError::NotFound)?;
             if user.activated && !reset {
                 out.already_active.push(user);
                 continue;
@@ -57,16 +65,38 @@ impl App {
                 self.store.set_password(user.id, None, self.now()).await?;
                 self.store.delete_user_sessions(user.id, None).await?;
             }
-            let action = if reset { "password.reset" } else { "code.issued" };
-            self.audit(Some(school), action, Some(user.login.clone()), client, Some(actor.user_id))
-                .await;
-            let class_name = self.store.classes_of(school, user.id).await?.first().map(|c| c.name.clone());
-            out.issued.push(IssuedCode { class_name, ..issued });
+            let action = if reset {
+                "password.reset"
+            } else {
+                "code.issued"
+            };
+            self.audit(
+                Some(school),
+                action,
+                Some(user.login.clone()),
+                client,
+                Some(actor.user_id),
+            )
+            .await;
+            let class_name = self
+                .store
+                .classes_of(school, user.id)
+                .await?
+                .first()
+                .map(|c| c.name.clone());
+            out.issued.push(IssuedCode {
+                class_name,
+                ..issued
+            });
         }
         Ok(out)
     }
 
-    async fn new_code_for(&self, user: &User, issued_by: Option<UserId>) -> Result<IssuedCode, AppError> {
+    async fn new_code_for(
+        &self,
+        user: &User,
+        issued_by: Option<UserId>,
+    ) -> Result<IssuedCode, AppError> {
         let code = new_activation_code();
         let now = self.now();
         let expires_at = now + self.config.activation_code_secs;
@@ -97,23 +127,45 @@ impl App {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
-        let facts = self.store.person_facts(school, target).await?.ok_or(AppError::NotFound)?;
+        let facts = self
+            .store
+            .person_facts(school, target)
+            .await?
+            .ok_or(AppError::NotFound)?;
         if !can(actor, Action::DisableAccount, Resource::Person(&facts)) {
             return Err(AppError::Forbidden);
         }
-        self.store.set_disabled(school, target, disabled, self.now()).await?;
+        self.store
+            .set_disabled(school, target, disabled, self.now())
+            .await?;
         if disabled {
             self.store.delete_user_sessions(target, None).await?;
         }
-        let user = self.store.user(Some(school), target).await?.ok_or(AppError::NotFound)?;
-        let action = if disabled { "account.disabled" } else { "account.enabled" };
-        self.audit(Some(school), action, Some(user.login), client, Some(actor.user_id)).await;
+        let user = self
+            .store
+            .user(Some(school), target)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let action = if disabled {
+            "account.disabled"
+        } else {
+            "account.enabled"
+        };
+        self.audit(
+            Some(school),
+            action,
+            Some(user.login),
+            client,
+            Some(actor.user_id),
+        )
+        .await;
         Ok(())
     }
 
     /// Creates a school (operator or CLI). `uai` is the national school code.
     pub async fn create_school(&self, name: &str, uai: &str) -> Result<School, AppError> {
-        let name = SchoolName::parse(name).map_err(|e| AppError::invalid("school.name", e.to_string()))?;
+        let name =
+            SchoolName::parse(name).map_err(|e| AppError::invalid("school.name", e.to_string()))?;
         let uai = uai.trim().to_ascii_uppercase();
         if uai.len() != 8 || !uai.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(AppError::invalid(
@@ -121,9 +173,16 @@ impl App {
                 "Le code UAI doit faire 8 caractères (7 chiffres et une lettre, par exemple 0750001A).",
             ));
         }
-        let id = match self.store.create_school(name.as_str(), &uai, self.now()).await {
+        let id = match self
+            .store
+            .create_school(name.as_str(), &uai, self.now())
+            .await
+        {
             Err(StoreError::Conflict(_)) => {
-                return Err(AppError::invalid("school.exists", format!("Un établissement porte déjà le code {uai}.")))
+                return Err(AppError::invalid(
+                    "school.exists",
+                    format!("Un établissement porte déjà le code {uai}."),
+                ))
             }
             other => other?,
         };
@@ -141,10 +200,15 @@ impl App {
         issued_by: Option<UserId>,
     ) -> Result<IssuedCode, AppError> {
         if role.is_school_member() != school.is_some() {
-            return Err(AppError::invalid("account.school", "Un opérateur n'appartient à aucun établissement ; tout autre compte à un seul."));
+            return Err(AppError::invalid(
+                "account.school",
+                "Un opérateur n'appartient à aucun établissement ; tout autre compte à un seul.",
+            ));
         }
-        let first = PersonName::parse(first_name).map_err(|e| AppError::invalid("account.first_name", e.to_string()))?;
-        let last = PersonName::parse(last_name).map_err(|e| AppError::invalid("account.last_name", e.to_string()))?;
+        let first = PersonName::parse(first_name)
+            .map_err(|e| AppError::invalid("account.first_name", e.to_string()))?;
+        let last = PersonName::parse(last_name)
+            .map_err(|e| AppError::invalid("account.last_name", e.to_string()))?;
         let mut suffix = 1;
         let id = loop {
             let login = Login::suggest(&first, &last, suffix);
@@ -168,29 +232,59 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         };
-        let user = self.store.user(school, id).await?.ok_or(AppError::NotFound)?;
-        self.audit(school, "account.created", Some(user.login.clone()), &ClientInfo::default(), issued_by)
-            .await;
+        let user = self
+            .store
+            .user(school, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.audit(
+            school,
+            "account.created",
+            Some(user.login.clone()),
+            &ClientInfo::default(),
+            issued_by,
+        )
+        .await;
         self.new_code_for(&user, issued_by).await
     }
 
     /// Resets a password from the command line: a new activation code.
     pub async fn reset_by_login(&self, login: &str) -> Result<IssuedCode, AppError> {
-        let creds = self.store.credentials(login).await?.ok_or(AppError::NotFound)?;
-        let user = self.store.user(creds.school_id, creds.user_id).await?.ok_or(AppError::NotFound)?;
+        let creds = self
+            .store
+            .credentials(login)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let user = self
+            .store
+            .user(creds.school_id, creds.user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         self.store.set_password(user.id, None, self.now()).await?;
         self.store.delete_user_sessions(user.id, None).await?;
-        self.audit(user.school_id, "password.reset", Some(user.login.clone()), &ClientInfo::default(), None)
-            .await;
+        self.audit(
+            user.school_id,
+            "password.reset",
+            Some(user.login.clone()),
+            &ClientInfo::default(),
+            None,
+        )
+        .await;
         self.new_code_for(&user, None).await
     }
 
     /// Sets a password directly (demo seeding and the CLI only; people choose
     /// their own through activation).
     pub async fn set_password_directly(&self, login: &str, password: &str) -> Result<(), AppError> {
-        let creds = self.store.credentials(login).await?.ok_or(AppError::NotFound)?;
+        let creds = self
+            .store
+            .credentials(login)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let hash = self.hasher.hash(password.to_string()).await?;
-        self.store.set_password(creds.user_id, Some(&hash), self.now()).await?;
+        self.store
+            .set_password(creds.user_id, Some(&hash), self.now())
+            .await?;
         Ok(())
     }
 }

@@ -65,10 +65,20 @@ impl App {
         // Always pay for one verification, known login or not.
         let ok = self
             .hasher
-            .verify(creds.as_ref().and_then(|c| c.password_hash.clone()), password.to_string())
+            .verify(
+                creds.as_ref().and_then(|c| c.password_hash.clone()),
+                password.to_string(),
+            )
             .await?;
         let Some(creds) = creds else {
-            self.audit(None, "login.unknown", Some(login_for_log(login)), client, None).await;
+            self.audit(
+                None,
+                "login.unknown",
+                Some(login_for_log(login)),
+                client,
+                None,
+            )
+            .await;
             return Err(AppError::BadCredentials);
         };
         if !ok {
@@ -111,7 +121,9 @@ impl App {
             } else {
                 self.config.browser_session_secs
             };
-            self.store.touch_session(&token_hash, now, now + lifetime).await?;
+            self.store
+                .touch_session(&token_hash, now, now + lifetime)
+                .await?;
         }
         Ok(Some(CurrentSession {
             actor,
@@ -120,10 +132,20 @@ impl App {
         }))
     }
 
-    pub async fn logout(&self, session: &CurrentSession, client: &ClientInfo) -> Result<(), AppError> {
+    pub async fn logout(
+        &self,
+        session: &CurrentSession,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
         self.store.delete_session(&session.token_hash).await?;
-        self.audit(session.actor.school_id, "logout", None, client, Some(session.actor.user_id))
-            .await;
+        self.audit(
+            session.actor.school_id,
+            "logout",
+            None,
+            client,
+            Some(session.actor.user_id),
+        )
+        .await;
         Ok(())
     }
 
@@ -141,13 +163,24 @@ impl App {
             .credentials(&session.user.login)
             .await?
             .ok_or(AppError::NotFound)?;
-        if !self.hasher.verify(creds.password_hash.clone(), current.to_string()).await? {
-            self.count_failure(&creds, "password.change_failed", client).await?;
-            return Err(AppError::invalid("password.current_wrong", "Le mot de passe actuel est incorrect."));
+        if !self
+            .hasher
+            .verify(creds.password_hash.clone(), current.to_string())
+            .await?
+        {
+            self.count_failure(&creds, "password.change_failed", client)
+                .await?;
+            return Err(AppError::invalid(
+                "password.current_wrong",
+                "Le mot de passe actuel est incorrect.",
+            ));
         }
-        check_new_password(new, confirm, &creds.login).map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
+        check_new_password(new, confirm, &creds.login)
+            .map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
         let hash = self.hasher.hash(new.to_string()).await?;
-        self.store.set_password(creds.user_id, Some(&hash), self.now()).await?;
+        self.store
+            .set_password(creds.user_id, Some(&hash), self.now())
+            .await?;
         let ended = self
             .store
             .delete_user_sessions(creds.user_id, Some(&session.token_hash))
@@ -173,13 +206,25 @@ impl App {
         persistent: bool,
         client: &ClientInfo,
     ) -> Result<NewSession, AppError> {
-        let wrong = || AppError::invalid("activation.bad_code", "Identifiant ou code d'activation incorrect, ou code expiré.");
+        let wrong = || {
+            AppError::invalid(
+                "activation.bad_code",
+                "Identifiant ou code d'activation incorrect, ou code expiré.",
+            )
+        };
         let creds = match Login::parse(login) {
             Ok(l) => self.store.credentials(l.as_str()).await?,
             Err(_) => None,
         };
         let Some(creds) = creds else {
-            self.audit(None, "activation.unknown", Some(login_for_log(login)), client, None).await;
+            self.audit(
+                None,
+                "activation.unknown",
+                Some(login_for_log(login)),
+                client,
+                None,
+            )
+            .await;
             return Err(wrong());
         };
         let now = self.now();
@@ -193,22 +238,31 @@ impl App {
             .as_ref()
             .is_some_and(|c| c.expires_at > now && same_digest(&c.code_hash, &hash_code(code)));
         if !valid {
-            self.count_failure(&creds, "activation.failed", client).await?;
+            self.count_failure(&creds, "activation.failed", client)
+                .await?;
             return Err(wrong());
         }
         if creds.disabled {
             return Err(AppError::AccountDisabled);
         }
-        check_new_password(new, confirm, &creds.login).map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
+        check_new_password(new, confirm, &creds.login)
+            .map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
         let hash = self.hasher.hash(new.to_string()).await?;
-        self.store.set_password(creds.user_id, Some(&hash), now).await?;
+        self.store
+            .set_password(creds.user_id, Some(&hash), now)
+            .await?;
         self.store.delete_user_sessions(creds.user_id, None).await?;
         let session = self.open_session(&creds, persistent, client).await?;
         self.audit_as(&creds, "account.activated", client).await;
         Ok(session)
     }
 
-    async fn open_session(&self, creds: &Credentials, persistent: bool, client: &ClientInfo) -> Result<NewSession, AppError> {
+    async fn open_session(
+        &self,
+        creds: &Credentials,
+        persistent: bool,
+        client: &ClientInfo,
+    ) -> Result<NewSession, AppError> {
         let token = new_session_token();
         let now = self.now();
         let lifetime = if persistent {
@@ -225,7 +279,10 @@ impl App {
                 created_at: now,
                 last_seen_at: now,
                 expires_at: now + lifetime,
-                user_agent: client.user_agent.as_ref().map(|ua| ua.chars().take(200).collect()),
+                user_agent: client
+                    .user_agent
+                    .as_ref()
+                    .map(|ua| ua.chars().take(200).collect()),
                 ip: client.ip.clone(),
             })
             .await?;
@@ -240,7 +297,12 @@ impl App {
     /// Counts a failed attempt; past the threshold the account pauses, for a
     /// time that doubles with each further failure. The account, not the IP:
     /// a whole school shares one address behind its NAT.
-    async fn count_failure(&self, creds: &Credentials, action: &str, client: &ClientInfo) -> Result<(), AppError> {
+    async fn count_failure(
+        &self,
+        creds: &Credentials,
+        action: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
         let failures = creds.failed_logins + 1;
         let c = &self.config;
         let locked_until = if failures >= c.lock_after_failures {
@@ -249,7 +311,9 @@ impl App {
         } else {
             0
         };
-        self.store.record_login_failure(creds.user_id, failures, locked_until).await?;
+        self.store
+            .record_login_failure(creds.user_id, failures, locked_until)
+            .await?;
         self.audit(
             creds.school_id,
             action,
@@ -259,15 +323,27 @@ impl App {
         )
         .await;
         if locked_until > 0 {
-            self.audit(creds.school_id, "account.paused", Some(creds.login.clone()), client, Some(creds.user_id))
-                .await;
+            self.audit(
+                creds.school_id,
+                "account.paused",
+                Some(creds.login.clone()),
+                client,
+                Some(creds.user_id),
+            )
+            .await;
         }
         Ok(())
     }
 
     async fn audit_as(&self, creds: &Credentials, action: &str, client: &ClientInfo) {
-        self.audit(creds.school_id, action, Some(creds.login.clone()), client, Some(creds.user_id))
-            .await;
+        self.audit(
+            creds.school_id,
+            action,
+            Some(creds.login.clone()),
+            client,
+            Some(creds.user_id),
+        )
+        .await;
     }
 
     /// Appends to the audit log. A failure to audit is logged, not shown to

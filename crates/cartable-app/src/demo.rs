@@ -63,16 +63,24 @@ fn order(role: Role) -> u8 {
 async fn seed(app: &App) -> Result<School, AppError> {
     let school = app.create_school(DEMO_SCHOOL, DEMO_UAI).await?;
     let system = ClientInfo::default();
-    for (bytes, kind) in [(PUPILS_CSV, RosterKind::Pupils), (TEACHERS_CSV, RosterKind::Teachers)] {
+    for (bytes, kind) in [
+        (PUPILS_CSV, RosterKind::Pupils),
+        (TEACHERS_CSV, RosterKind::Teachers),
+    ] {
         let plan = app.plan_roster(school.id, bytes, Some(kind)).await?;
-        app.apply_roster_plan(school.id, &plan, None, &system).await?;
+        app.apply_roster_plan(school.id, &plan, None, &system)
+            .await?;
     }
-    app.create_account(Some(school.id), Role::Staff, "Nadia", "Benali", None).await?;
-    app.create_account(Some(school.id), Role::SchoolAdmin, "Michel", "Roux", None).await?;
+    app.create_account(Some(school.id), Role::Staff, "Nadia", "Benali", None)
+        .await?;
+    app.create_account(Some(school.id), Role::SchoolAdmin, "Michel", "Roux", None)
+        .await?;
     // One hash, reused: the demo seeds in a second instead of thirty.
     let hash = app.hasher.hash(DEMO_PASSWORD.to_string()).await?;
     for person in app.store.people(school.id, None).await? {
-        app.store.set_password(person.id, Some(&hash), app.now()).await?;
+        app.store
+            .set_password(person.id, Some(&hash), app.now())
+            .await?;
     }
     Ok(school)
 }

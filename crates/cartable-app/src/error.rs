@@ -89,7 +89,10 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::NotFound(_) => AppError::NotFound,
-            StoreError::Conflict(m) => AppError::invalid("conflict", format!("Conflit avec une donnée existante ({m}).")),
+            StoreError::Conflict(m) => AppError::invalid(
+                "conflict",
+                format!("Conflit avec une donnée existante ({m})."),
+            ),
             StoreError::Config(m) | StoreError::Internal(m) => AppError::Internal(m),
         }
     }

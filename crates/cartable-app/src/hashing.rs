@@ -146,7 +146,10 @@ impl HashPool {
         Ok(ok && real)
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static) -> Result<T, AppError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
         let (tx, rx) = oneshot::channel();
         let shared = Arc::clone(&self.shared);
         let job: Job = Box::new(move |argon2| {
@@ -161,14 +164,17 @@ impl HashPool {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.shared.queued.fetch_sub(1, Ordering::Relaxed);
-                return Err(AppError::Busy { retry_after_secs: 2 });
+                return Err(AppError::Busy {
+                    retry_after_secs: 2,
+                });
             }
             Err(TrySendError::Disconnected(_)) => {
                 self.shared.queued.fetch_sub(1, Ordering::Relaxed);
                 return Err(AppError::Internal("hashing pool stopped".into()));
             }
         }
-        rx.await.map_err(|_| AppError::Internal("hashing thread died".into()))
+        rx.await
+            .map_err(|_| AppError::Internal("hashing thread died".into()))
     }
 }
 
@@ -189,10 +195,22 @@ mod tests {
         let pool = HashPool::new(2, 8, HashCost::for_tests());
         let h = pool.hash("vélo rouge du mardi".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
-        assert!(pool.verify(Some(h.clone()), "vélo rouge du mardi".into()).await.unwrap());
-        assert!(!pool.verify(Some(h), "velo rouge du mardi".into()).await.unwrap());
-        assert!(!pool.verify(None, "cartable-dummy-password-for-unknown-logins".into()).await.unwrap());
-        assert!(!pool.verify(Some("not a phc".into()), "x".into()).await.unwrap());
+        assert!(pool
+            .verify(Some(h.clone()), "vélo rouge du mardi".into())
+            .await
+            .unwrap());
+        assert!(!pool
+            .verify(Some(h), "velo rouge du mardi".into())
+            .await
+            .unwrap());
+        assert!(!pool
+            .verify(None, "cartable-dummy-password-for-unknown-logins".into())
+            .await
+            .unwrap());
+        assert!(!pool
+            .verify(Some("not a phc".into()), "x".into())
+            .await
+            .unwrap());
     }
 
     #[tokio::test]

@@ -23,20 +23,31 @@ pub struct ImportPreview {
 
 impl App {
     /// Reads a file and plans it against the school (no policy: callers check).
-    pub async fn plan_roster(&self, school: SchoolId, bytes: &[u8], kind: Option<RosterKind>) -> Result<RosterPlan, AppError> {
+    pub async fn plan_roster(
+        &self,
+        school: SchoolId,
+        bytes: &[u8],
+        kind: Option<RosterKind>,
+    ) -> Result<RosterPlan, AppError> {
         if bytes.len() > MAX_IMPORT_BYTES {
             return Err(AppError::invalid(
                 "roster.too_large",
-                format!("Le fichier dépasse {} Mo.", MAX_IMPORT_BYTES / (1024 * 1024)),
+                format!(
+                    "Le fichier dépasse {} Mo.",
+                    MAX_IMPORT_BYTES / (1024 * 1024)
+                ),
             ));
         }
         // Reading 20,000 lines is tens of milliseconds of CPU: keep it off the
         // async workers that serve everyone else.
         let owned = bytes.to_vec();
-        let parsed = tokio::task::spawn_blocking(move || cartable_roster::read_roster(&owned, kind))
-            .await
-            .map_err(|e| AppError::Internal(format!("roster reader panicked: {e}")))?
-            .map_err(|e| AppError::invalid(e.code(), crate::auth::capitalize(&e.to_string())))?;
+        let parsed =
+            tokio::task::spawn_blocking(move || cartable_roster::read_roster(&owned, kind))
+                .await
+                .map_err(|e| AppError::Internal(format!("roster reader panicked: {e}")))?
+                .map_err(|e| {
+                    AppError::invalid(e.code(), crate::auth::capitalize(&e.to_string()))
+                })?;
         let snapshot = self.store.roster_snapshot(school).await?;
         Ok(cartable_roster::plan(&parsed, &snapshot))
     }
@@ -49,7 +60,10 @@ impl App {
         actor: Option<&Actor>,
         client: &ClientInfo,
     ) -> Result<RosterApplied, AppError> {
-        let applied = self.store.apply_roster(school, &plan.ops, self.now()).await?;
+        let applied = self
+            .store
+            .apply_roster(school, &plan.ops, self.now())
+            .await?;
         let summary = format!(
             "{} : {} créé(s), {} mis à jour, {} classe(s) créée(s)",
             plan.kind.label_fr(),
@@ -57,8 +71,14 @@ impl App {
             applied.updated,
             applied.classes_created
         );
-        self.audit(Some(school), "roster.imported", Some(summary), client, actor.map(|a| a.user_id))
-            .await;
+        self.audit(
+            Some(school),
+            "roster.imported",
+            Some(summary),
+            client,
+            actor.map(|a| a.user_id),
+        )
+        .await;
         Ok(applied)
     }
 
@@ -119,7 +139,9 @@ impl App {
         })?;
         let kind = draft.kind.as_deref().and_then(RosterKind::from_code);
         let plan = self.plan_roster(school, &draft.content, kind).await?;
-        let applied = self.apply_roster_plan(school, &plan, Some(actor), client).await?;
+        let applied = self
+            .apply_roster_plan(school, &plan, Some(actor), client)
+            .await?;
         self.store.delete_import_draft(school, draft_id).await?;
         Ok((plan, applied))
     }

@@ -55,7 +55,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, hasher: hashing::HashPool, clock: Arc<dyn clock::Clock>, config: AppConfig) -> App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: hashing::HashPool,
+        clock: Arc<dyn clock::Clock>,
+        config: AppConfig,
+    ) -> App {
         App {
             store,
             hasher,

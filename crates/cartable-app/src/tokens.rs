@@ -42,7 +42,11 @@ pub fn hash_code(code: &str) -> String {
 
 /// Compares two hex digests in time independent of where they differ.
 pub fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -53,7 +57,9 @@ mod tests {
     fn codes_are_readable_and_tolerant() {
         let c = new_activation_code();
         assert_eq!(c.len(), 14);
-        assert!(c.chars().all(|ch| ch == '-' || CODE_ALPHABET.contains(&(ch as u8))));
+        assert!(c
+            .chars()
+            .all(|ch| ch == '-' || CODE_ALPHABET.contains(&(ch as u8))));
         let typed = c.to_lowercase().replace('-', " ");
         assert_eq!(hash_code(&typed), hash_code(&c));
         assert_ne!(new_activation_code(), c);

@@ -50,7 +50,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("cartable.db").display());
-    let store = Arc::new(SqlStore::connect(&url, &PoolSettings::default()).await.expect("open test database"));
+    let store = Arc::new(
+        SqlStore::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open test database"),
+    );
     let clock = ManualClock::new(1_788_220_800); // 1 September 2026, rentrée
     let app = App::new(
         store.clone() as Arc<dyn Store>,
@@ -58,14 +62,22 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         Arc::new(clock.clone()),
         options.app,
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let routes = router(AppState::new(app.clone(), WebConfig::with_random_key()));
     let stats = Arc::new(ServerStats::default());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(listener, routes, options.server, stats.clone(), async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(serve(
+        listener,
+        routes,
+        options.server,
+        stats.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     TestApp {
         addr,
         app,
@@ -111,7 +123,11 @@ pub struct TestClient {
 
 impl TestClient {
     pub async fn get(&self, path: &str) -> Response {
-        self.http.get(format!("{}{}", self.base, path)).send().await.expect("GET")
+        self.http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
@@ -135,7 +151,12 @@ impl TestClient {
     }
 
     /// Posts exactly these fields and headers (for CSRF tests).
-    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)], headers: HeaderMap) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: HeaderMap,
+    ) -> Response {
         self.http
             .post(format!("{}{}", self.base, path))
             .headers(headers)
@@ -146,8 +167,11 @@ impl TestClient {
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Response {
-        self.post_form("/connexion", &[("login", login), ("password", password), ("rester", "1")])
-            .await
+        self.post_form(
+            "/connexion",
+            &[("login", login), ("password", password), ("rester", "1")],
+        )
+        .await
     }
 }
 
@@ -176,7 +200,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn id(&self, key: &str) -> UserId {
-        self.people.iter().find(|(k, _, _)| *k == key).map(|(_, id, _)| *id).expect("fixture key")
+        self.people
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, id, _)| *id)
+            .expect("fixture key")
     }
 
     pub fn login(&self, key: &str) -> &str {
@@ -208,11 +236,23 @@ fn create(role: Role, first: &str, last: &str) -> RosterOp {
 
 pub async fn seed_fixture(t: &TestApp) -> Fixture {
     let app = &t.app;
-    let a = app.create_school("Collège Jean Moulin", "0750001A").await.unwrap().id;
-    let b = app.create_school("Collège Lucie Aubrac", "0750002B").await.unwrap().id;
+    let a = app
+        .create_school("Collège Jean Moulin", "0750001A")
+        .await
+        .unwrap()
+        .id;
+    let b = app
+        .create_school("Collège Lucie Aubrac", "0750002B")
+        .await
+        .unwrap()
+        .id;
     let ops_a = vec![
-        RosterOp::CreateClass { name: ClassName::parse("6e A").unwrap() },
-        RosterOp::CreateClass { name: ClassName::parse("6e B").unwrap() },
+        RosterOp::CreateClass {
+            name: ClassName::parse("6e A").unwrap(),
+        },
+        RosterOp::CreateClass {
+            name: ClassName::parse("6e B").unwrap(),
+        },
         create(Role::Pupil, "Léa", "Alpha"),
         create(Role::Pupil, "Hugo", "Bravo"),
         create(Role::Parent, "Sophie", "Alpha"),
@@ -221,32 +261,78 @@ pub async fn seed_fixture(t: &TestApp) -> Fixture {
         create(Role::Teacher, "Paul", "Uniform"),
         create(Role::Staff, "Nadia", "Sierra"),
         create(Role::SchoolAdmin, "Michel", "Romeo"),
-        RosterOp::SetClass { pupil: PersonRef::New(0), class: ClassRef::New(0) },
-        RosterOp::SetClass { pupil: PersonRef::New(1), class: ClassRef::New(1) },
-        RosterOp::LinkParent { parent: PersonRef::New(2), child: PersonRef::New(0) },
-        RosterOp::LinkParent { parent: PersonRef::New(3), child: PersonRef::New(1) },
-        RosterOp::SetTeachings { teacher: PersonRef::New(4), classes: vec![(ClassRef::New(0), true)] },
-        RosterOp::SetTeachings { teacher: PersonRef::New(5), classes: vec![(ClassRef::New(1), false)] },
+        RosterOp::SetClass {
+            pupil: PersonRef::New(0),
+            class: ClassRef::New(0),
+        },
+        RosterOp::SetClass {
+            pupil: PersonRef::New(1),
+            class: ClassRef::New(1),
+        },
+        RosterOp::LinkParent {
+            parent: PersonRef::New(2),
+            child: PersonRef::New(0),
+        },
+        RosterOp::LinkParent {
+            parent: PersonRef::New(3),
+            child: PersonRef::New(1),
+        },
+        RosterOp::SetTeachings {
+            teacher: PersonRef::New(4),
+            classes: vec![(ClassRef::New(0), true)],
+        },
+        RosterOp::SetTeachings {
+            teacher: PersonRef::New(5),
+            classes: vec![(ClassRef::New(1), false)],
+        },
     ];
-    let keys_a = ["pupil_a", "pupil_b", "parent_a", "parent_b", "teacher_a", "teacher_b", "staff", "admin"];
+    let keys_a = [
+        "pupil_a",
+        "pupil_b",
+        "parent_a",
+        "parent_b",
+        "teacher_a",
+        "teacher_b",
+        "staff",
+        "admin",
+    ];
     let ops_b = vec![
-        RosterOp::CreateClass { name: ClassName::parse("5e C").unwrap() },
+        RosterOp::CreateClass {
+            name: ClassName::parse("5e C").unwrap(),
+        },
         create(Role::Pupil, "Inès", "Xray"),
         create(Role::Parent, "Aïcha", "Xray"),
         create(Role::Teacher, "Jules", "Yankee"),
         create(Role::SchoolAdmin, "Élodie", "Zulu"),
-        RosterOp::SetClass { pupil: PersonRef::New(0), class: ClassRef::New(0) },
-        RosterOp::LinkParent { parent: PersonRef::New(1), child: PersonRef::New(0) },
-        RosterOp::SetTeachings { teacher: PersonRef::New(2), classes: vec![(ClassRef::New(0), false)] },
+        RosterOp::SetClass {
+            pupil: PersonRef::New(0),
+            class: ClassRef::New(0),
+        },
+        RosterOp::LinkParent {
+            parent: PersonRef::New(1),
+            child: PersonRef::New(0),
+        },
+        RosterOp::SetTeachings {
+            teacher: PersonRef::New(2),
+            classes: vec![(ClassRef::New(0), false)],
+        },
     ];
-    let keys_b = ["other_pupil", "other_parent", "other_teacher", "other_admin"];
+    let keys_b = [
+        "other_pupil",
+        "other_parent",
+        "other_teacher",
+        "other_admin",
+    ];
     let applied_a = app.store.apply_roster(a, &ops_a, app.now()).await.unwrap();
     let applied_b = app.store.apply_roster(b, &ops_b, app.now()).await.unwrap();
     let hash = app.hasher.hash(PASSWORD.into()).await.unwrap();
     let mut people = Vec::new();
     for (keys, applied) in [(&keys_a[..], &applied_a), (&keys_b[..], &applied_b)] {
         for (key, (id, login)) in keys.iter().zip(&applied.created) {
-            app.store.set_password(*id, Some(&hash), app.now()).await.unwrap();
+            app.store
+                .set_password(*id, Some(&hash), app.now())
+                .await
+                .unwrap();
             people.push((*key, *id, login.clone()));
         }
     }

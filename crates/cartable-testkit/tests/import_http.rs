@@ -5,7 +5,10 @@ use cartable_domain::Role;
 use cartable_testkit::reqwest::multipart::{Form, Part};
 use cartable_testkit::*;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cartable-roster/tests/fixtures");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../cartable-roster/tests/fixtures"
+);
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{name}")).expect("fixture file")
@@ -35,13 +38,21 @@ fn draft_id(preview: &str) -> String {
 
 async fn apply(c: &TestClient, preview: &str) -> (u16, String) {
     let r = c
-        .post_form(&format!("/admin/import/{}/appliquer", draft_id(preview)), &[])
+        .post_form(
+            &format!("/admin/import/{}/appliquer", draft_id(preview)),
+            &[],
+        )
         .await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 async fn pupils(t: &TestApp, f: &Fixture) -> usize {
-    t.app.store.people(f.school_a, Some(Role::Pupil)).await.unwrap().len()
+    t.app
+        .store
+        .people(f.school_a, Some(Role::Pupil))
+        .await
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]
@@ -55,8 +66,14 @@ async fn preview_writes_nothing_then_apply_writes_once() {
     assert_eq!(status, 200, "{preview}");
     assert!(preview.contains("Aperçu de l'import"));
     assert!(preview.contains("Création"));
-    assert!(preview.contains("Rejetée"), "the fixture's bad date is reported");
-    assert!(preview.contains("31/02/2013"), "and the reason names the value");
+    assert!(
+        preview.contains("Rejetée"),
+        "the fixture's bad date is reported"
+    );
+    assert!(
+        preview.contains("31/02/2013"),
+        "and the reason names the value"
+    );
     assert_eq!(pupils(&t, &f).await, before, "a preview writes nothing");
 
     let (status, done) = apply(&admin, &preview).await;
@@ -78,18 +95,36 @@ async fn preview_writes_nothing_then_apply_writes_once() {
     assert_eq!(pupils(&t, &f).await, after);
 
     // Parents and teachers after pupils; then everything again is a no-op.
-    for (kind, file) in [("responsables", "responsables.csv"), ("enseignants", "enseignants.csv"), ("personnels", "personnels.csv")] {
+    for (kind, file) in [
+        ("responsables", "responsables.csv"),
+        ("enseignants", "enseignants.csv"),
+        ("personnels", "personnels.csv"),
+    ] {
         let (status, preview) = upload(&admin, kind, file, fixture(file)).await;
         assert_eq!(status, 200, "{kind}: {preview}");
         let (status, _) = apply(&admin, &preview).await;
         assert_eq!(status, 200, "{kind}");
     }
-    for (kind, file) in [("eleves", "eleves.csv"), ("responsables", "responsables.csv"), ("enseignants", "enseignants.csv"), ("personnels", "personnels.csv")] {
+    for (kind, file) in [
+        ("eleves", "eleves.csv"),
+        ("responsables", "responsables.csv"),
+        ("enseignants", "enseignants.csv"),
+        ("personnels", "personnels.csv"),
+    ] {
         let (_, preview) = upload(&admin, kind, file, fixture(file)).await;
-        assert!(preview.contains("ne change rien"), "re-import of {kind} is a no-op: {preview}");
+        assert!(
+            preview.contains("ne change rien"),
+            "re-import of {kind} is a no-op: {preview}"
+        );
     }
     // The teacher file names a class that does not exist: that line is rejected, with the reason.
-    let (_, preview) = upload(&admin, "enseignants", "enseignants.csv", fixture("enseignants.csv")).await;
+    let (_, preview) = upload(
+        &admin,
+        "enseignants",
+        "enseignants.csv",
+        fixture("enseignants.csv"),
+    )
+    .await;
     assert!(preview.contains("3e Z"), "{preview}");
 }
 
@@ -108,7 +143,12 @@ async fn moved_pupil_is_moved_not_duplicated() {
     assert!(preview.contains("6e B"));
     apply(&admin, &preview).await;
     assert_eq!(pupils(&t, &f).await, count, "no duplicate account");
-    let class_b = t.app.store.class_pupils(f.school_a, f.class_b).await.unwrap();
+    let class_b = t
+        .app
+        .store
+        .class_pupils(f.school_a, f.class_b)
+        .await
+        .unwrap();
     assert!(class_b.iter().any(|p| p.first_name == "Élise"));
 }
 
@@ -119,18 +159,33 @@ async fn bad_files_get_a_french_message_and_write_nothing() {
     let admin = t.signed_in(f.login("admin")).await;
     let before = t.app.store.roster_snapshot(f.school_a).await.unwrap();
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("binary", vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 0]),
+        (
+            "binary",
+            vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 254, 0, 0],
+        ),
         ("empty", Vec::new()),
         ("no header", b"foo;bar\n1;2\n".to_vec()),
-        ("header only, undetectable", b"Nom;Pr\xc3\xa9nom\nA;B\n".to_vec()),
+        (
+            "header only, undetectable",
+            b"Nom;Pr\xc3\xa9nom\nA;B\n".to_vec(),
+        ),
     ];
     for (what, bytes) in cases {
         let (status, page) = upload(&admin, "", "x.csv", bytes).await;
         assert_eq!(status, 400, "{what}: {page}");
-        assert!(page.contains("class=\"error\""), "{what}: a French error is shown");
-        assert!(page.contains("Importer des comptes"), "{what}: the form is shown again");
+        assert!(
+            page.contains("class=\"error\""),
+            "{what}: a French error is shown"
+        );
+        assert!(
+            page.contains("Importer des comptes"),
+            "{what}: the form is shown again"
+        );
     }
-    assert_eq!(t.app.store.roster_snapshot(f.school_a).await.unwrap(), before);
+    assert_eq!(
+        t.app.store.roster_snapshot(f.school_a).await.unwrap(),
+        before
+    );
 }
 
 #[tokio::test]
@@ -149,5 +204,14 @@ async fn only_admins_of_the_school_import() {
     let other = t.signed_in(f.login("other_admin")).await;
     let (status, page) = apply(&other, &preview).await;
     assert_eq!(status, 400, "{page}");
-    assert!(t.app.store.roster_snapshot(f.school_b).await.unwrap().people.len() < 10);
+    assert!(
+        t.app
+            .store
+            .roster_snapshot(f.school_b)
+            .await
+            .unwrap()
+            .people
+            .len()
+            < 10
+    );
 }

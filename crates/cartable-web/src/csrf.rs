@@ -30,19 +30,31 @@ pub const CSRF_FIELD: &str = "csrf";
 pub struct CsrfSeed(pub String);
 
 /// Gives every visitor a CSRF cookie on their first request.
-pub async fn ensure_cookie(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let existing = cookie_value(req.headers(), CSRF_COOKIE).filter(|v| v.len() >= 32 && v.len() <= 64);
+pub async fn ensure_cookie(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let existing =
+        cookie_value(req.headers(), CSRF_COOKIE).filter(|v| v.len() >= 32 && v.len() <= 64);
     let (seed, fresh) = match existing {
         Some(v) => (v, false),
         None => {
             let bytes: [u8; 24] = rand::random();
-            (base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes), true)
+            (
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+                true,
+            )
         }
     };
     req.extensions_mut().insert(CsrfSeed(seed.clone()));
     let mut response = next.run(req).await;
     if fresh {
-        let secure = if state.web.cookie_secure { "; Secure" } else { "" };
+        let secure = if state.web.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
         let cookie = format!("{CSRF_COOKIE}={seed}; Path=/; HttpOnly; SameSite=Lax{secure}");
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(SET_COOKIE, v);
@@ -84,7 +96,11 @@ pub fn verify(state: &AppState, parts: &Parts, submitted: Option<&str>) -> Resul
     let seed = parts.extensions.get::<CsrfSeed>().ok_or(WebError::Csrf)?;
     let expected = token_for(&state.web.secret_key, &seed.0);
     let ok = submitted.is_some_and(|s| {
-        s.len() == expected.len() && s.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        s.len() == expected.len()
+            && s.bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     });
     if ok {
         Ok(())
@@ -96,7 +112,10 @@ pub fn verify(state: &AppState, parts: &Parts, submitted: Option<&str>) -> Resul
 /// A POST must come from a page of this site: same host in `Origin`, or in
 /// `Referer` when a browser sends no `Origin`.
 fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     let source = headers
         .get(ORIGIN)
         .or_else(|| headers.get(REFERER))
@@ -133,13 +152,21 @@ where
         let (parts, body) = req.into_parts();
         let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
             .await
-            .map_err(|_| WebError::BadForm("Le formulaire envoyé est trop gros ou incomplet.".into()))?;
+            .map_err(|_| {
+                WebError::BadForm("Le formulaire envoyé est trop gros ou incomplet.".into())
+            })?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| WebError::BadForm("Le formulaire envoyé est illisible.".into()))?;
-        let token = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str());
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.as_str());
         verify(&app_state, &parts, token)?;
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| WebError::BadForm("Le formulaire envoyé est incomplet : rechargez la page et recommencez.".into()))?;
+        let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            WebError::BadForm(
+                "Le formulaire envoyé est incomplet : rechargez la page et recommencez.".into(),
+            )
+        })?;
         Ok(CsrfForm(value))
     }
 }

@@ -39,7 +39,13 @@ struct ErrorPage {
 }
 
 /// What a person sees when a request fails, with the status and code.
-pub fn error_page(status: StatusCode, code: &str, title: &str, message: &str, retry_after: Option<u64>) -> Response {
+pub fn error_page(
+    status: StatusCode,
+    code: &str,
+    title: &str,
+    message: &str,
+    retry_after: Option<u64>,
+) -> Response {
     let page = ErrorPage {
         title: title.to_string(),
         message: message.to_string(),
@@ -50,7 +56,8 @@ pub fn error_page(status: StatusCode, code: &str, title: &str, message: &str, re
         resp.headers_mut().insert("x-cartable-error", v);
     }
     if let Some(secs) = retry_after {
-        resp.headers_mut().insert("retry-after", HeaderValue::from(secs));
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from(secs));
     }
     resp
 }
@@ -113,7 +120,9 @@ impl IntoResponse for WebError {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

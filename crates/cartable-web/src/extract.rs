@@ -27,7 +27,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let next = || parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+        let next = || {
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default()
+        };
         let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Err(WebError::Unauthenticated { next: next() });
         };
@@ -101,7 +107,11 @@ fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) 
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// The `Set-Cookie` that opens a session in the browser.
@@ -120,8 +130,10 @@ pub fn session_cookie(session: &NewSession, secure: bool) -> HeaderValue {
 
 pub fn clear_session_cookie(secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"))
-        .expect("static cookie")
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+    ))
+    .expect("static cookie")
 }
 
 #[cfg(test)]
@@ -135,6 +147,9 @@ mod tests {
         let proxy: IpAddr = "10.0.0.2".parse().unwrap();
         let stranger: IpAddr = "198.51.100.1".parse().unwrap();
         assert_eq!(client_ip(stranger, &h, &[proxy]), stranger);
-        assert_eq!(client_ip(proxy, &h, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(proxy, &h, &[proxy]),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
     }
 }

@@ -34,7 +34,10 @@ pub fn router(state: AppState) -> Router {
         .route("/connexion", get(auth::login_page).post(auth::login))
         .route("/deconnexion", post(auth::logout))
         .route("/activation", get(auth::activate_page).post(auth::activate))
-        .route("/compte", get(auth::account_page).post(auth::change_password))
+        .route(
+            "/compte",
+            get(auth::account_page).post(auth::change_password),
+        )
         .route("/classes/{id}", get(school::class_page))
         .route("/classes/{id}/eleves", get(school::class_roster))
         .route("/personnes/{id}", get(school::person_page))
@@ -47,8 +50,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(import_limit)),
         )
         .route("/admin/import/{draft}/appliquer", post(admin::import_apply))
-        .route("/admin/codes", get(admin::codes_page).post(admin::issue_codes))
-        .route("/admin/personnes/{id}/reinitialiser", post(admin::reset_password))
+        .route(
+            "/admin/codes",
+            get(admin::codes_page).post(admin::issue_codes),
+        )
+        .route(
+            "/admin/personnes/{id}/reinitialiser",
+            post(admin::reset_password),
+        )
         .route("/admin/personnes/{id}/desactiver", post(admin::disable))
         .route("/admin/personnes/{id}/reactiver", post(admin::enable))
         .route("/admin/journal", get(admin::audit_log))
@@ -57,8 +66,14 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(health::stylesheet))
         .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::ensure_cookie))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::ensure_cookie,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
         .with_state(state)
 }

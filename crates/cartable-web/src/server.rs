@@ -103,7 +103,12 @@ impl Drop for ConnectionSlot {
     }
 }
 
-fn take_slot(table: &Arc<ConnectionTable>, stats: &Arc<ServerStats>, cfg: &ServerConfig, ip: IpAddr) -> Option<ConnectionSlot> {
+fn take_slot(
+    table: &Arc<ConnectionTable>,
+    stats: &Arc<ServerStats>,
+    cfg: &ServerConfig,
+    ip: IpAddr,
+) -> Option<ConnectionSlot> {
     if stats.open_connections.load(Ordering::Relaxed) >= cfg.max_connections {
         return None;
     }
@@ -176,10 +181,12 @@ pub async fn serve(
         };
         stats.accepted.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let service = router.clone().map_request(move |mut req: axum::http::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        });
+        let service = router
+            .clone()
+            .map_request(move |mut req: axum::http::Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
         let connection = builder
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();

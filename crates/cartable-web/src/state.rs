@@ -34,6 +34,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, web: WebConfig) -> AppState {
-        AppState { app, web: Arc::new(web) }
+        AppState {
+            app,
+            web: Arc::new(web),
+        }
     }
 }

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "cartable", version, about = "Cartable : espace numérique de travail pour les écoles")]
+#[command(
+    name = "cartable",
+    version,
+    about = "Cartable : espace numérique de travail pour les écoles"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub common: Common,

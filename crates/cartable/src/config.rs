@@ -34,7 +34,10 @@ pub struct FileConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("fichier de configuration {path} illisible : {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("fichier de configuration {path} invalide : {message}")]
     Parse { path: String, message: String },
     #[error("{0}")]
@@ -62,7 +65,11 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 impl Config {
     /// `default_data_dir` differs between `demo` (./cartable-demo) and the rest (./cartable-data).
-    pub fn resolve(common: &Common, listen_flag: Option<&str>, default_data_dir: &str) -> Result<Config, ConfigError> {
+    pub fn resolve(
+        common: &Common,
+        listen_flag: Option<&str>,
+        default_data_dir: &str,
+    ) -> Result<Config, ConfigError> {
         let file = match &common.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
@@ -81,15 +88,22 @@ impl Config {
             Some(hex_key) => Some(parse_key(&hex_key)?),
             None => None,
         };
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Config {
-            listen: listen_flag.map(str::to_string).or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            listen: listen_flag
+                .map(str::to_string)
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
             data_dir,
             database_url,
             cookie_secure: file.cookie_secure.unwrap_or(false),
             trusted_proxies: file.trusted_proxies.unwrap_or_default(),
             secret_key,
-            header_read_timeout: Duration::from_secs(file.header_read_timeout_secs.unwrap_or(10).max(1)),
+            header_read_timeout: Duration::from_secs(
+                file.header_read_timeout_secs.unwrap_or(10).max(1),
+            ),
             max_connections: file.max_connections.unwrap_or(20_000),
             max_connections_per_ip: file.max_connections_per_ip.unwrap_or(2_000),
             hash_threads: file.hash_threads.unwrap_or(cores).max(1),
@@ -111,11 +125,12 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 fn parse_key(hex_key: &str) -> Result<[u8; 32], ConfigError> {
-    let bytes = hex::decode(hex_key.trim())
-        .map_err(|_| ConfigError::Invalid("secret_key doit être écrit en hexadécimal (64 caractères)".into()))?;
-    bytes
-        .try_into()
-        .map_err(|_| ConfigError::Invalid("secret_key doit faire 32 octets (64 caractères hexadécimaux)".into()))
+    let bytes = hex::decode(hex_key.trim()).map_err(|_| {
+        ConfigError::Invalid("secret_key doit être écrit en hexadécimal (64 caractères)".into())
+    })?;
+    bytes.try_into().map_err(|_| {
+        ConfigError::Invalid("secret_key doit faire 32 octets (64 caractères hexadécimaux)".into())
+    })
 }
 
 #[cfg(test)]
@@ -134,7 +149,11 @@ mod tests {
     fn flags_beat_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cartable.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://x/y\"\ncookie_secure = true\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://x/y\"\ncookie_secure = true\n",
+        )
+        .unwrap();
         let common = Common {
             config: Some(path.clone()),
             ..Common::default()

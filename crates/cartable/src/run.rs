@@ -43,7 +43,10 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             let addr = listener.local_addr()?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "Cartable (démo) : {} — http://{addr}", school.name)?;
-            writeln!(out, "Comptes de démonstration (rôle identifiant mot de passe) :")?;
+            writeln!(
+                out,
+                "Comptes de démonstration (rôle identifiant mot de passe) :"
+            )?;
             for l in &logins {
                 writeln!(out, "{} {} {}", l.role.code(), l.login, DEMO_PASSWORD)?;
             }
@@ -98,7 +101,12 @@ async fn open_store(config: &Config) -> Result<SqlStore, RunError> {
 async fn open_app(config: &Config) -> Result<App, RunError> {
     let store = open_store(config).await?;
     let hasher = HashPool::new(config.hash_threads, config.hash_queue, HashCost::default());
-    Ok(App::new(Arc::new(store), hasher, Arc::new(SystemClock), AppConfig::default()))
+    Ok(App::new(
+        Arc::new(store),
+        hasher,
+        Arc::new(SystemClock),
+        AppConfig::default(),
+    ))
 }
 
 /// The CSRF key: from the configuration, else kept in the data directory so
@@ -145,7 +153,14 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
         ..ServerConfig::default()
     };
     let routes = router(AppState::new(app, web));
-    serve(listener, routes, server, Arc::new(ServerStats::default()), shutdown_signal()).await?;
+    serve(
+        listener,
+        routes,
+        server,
+        Arc::new(ServerStats::default()),
+        shutdown_signal(),
+    )
+    .await?;
     println!("Cartable arrêté.");
     Ok(())
 }
@@ -176,27 +191,49 @@ async fn import(app: &App, args: ImportArgs) -> Result<(), RunError> {
         .store
         .school_by_uai(&args.school.trim().to_ascii_uppercase())
         .await?
-        .ok_or_else(|| RunError::Usage(format!("aucun établissement avec le code UAI {}", args.school)))?;
+        .ok_or_else(|| {
+            RunError::Usage(format!(
+                "aucun établissement avec le code UAI {}",
+                args.school
+            ))
+        })?;
     let kind = match args.kind.as_deref() {
         None => None,
         Some(k) => Some(RosterKind::from_code(k).ok_or_else(|| {
-            RunError::Usage(format!("type inconnu « {k} » : eleves, responsables, enseignants ou personnels"))
+            RunError::Usage(format!(
+                "type inconnu « {k} » : eleves, responsables, enseignants ou personnels"
+            ))
         })?),
     };
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| RunError::Usage(format!("lecture de {} impossible : {e}", args.file.display())))?;
+    let bytes = std::fs::read(&args.file).map_err(|e| {
+        RunError::Usage(format!(
+            "lecture de {} impossible : {e}",
+            args.file.display()
+        ))
+    })?;
     let plan = app.plan_roster(school.id, &bytes, kind).await?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{} — fichier lu comme : {}", school.name, plan.kind.label_fr())?;
+    writeln!(
+        out,
+        "{} — fichier lu comme : {}",
+        school.name,
+        plan.kind.label_fr()
+    )?;
     for line in &plan.lines {
         let (status, detail) = match &line.outcome {
             LineOutcome::Create => ("création", String::new()),
             LineOutcome::Update(c) => ("mise à jour", c.join(" ; ")),
             LineOutcome::Unchanged => ("inchangé", String::new()),
-            LineOutcome::Duplicate { first_line } => ("doublon", format!("déjà en ligne {first_line}")),
+            LineOutcome::Duplicate { first_line } => {
+                ("doublon", format!("déjà en ligne {first_line}"))
+            }
             LineOutcome::Rejected(why) => ("REJETÉE", why.clone()),
         };
-        writeln!(out, "ligne {:>5}  {:<12} {:<30} {}", line.line, status, line.who, detail)?;
+        writeln!(
+            out,
+            "ligne {:>5}  {:<12} {:<30} {}",
+            line.line, status, line.who, detail
+        )?;
     }
     let count = |f: fn(&LineOutcome) -> bool| plan.count(f);
     writeln!(
@@ -208,12 +245,20 @@ async fn import(app: &App, args: ImportArgs) -> Result<(), RunError> {
         count(|o| matches!(o, LineOutcome::Rejected(_))),
     )?;
     if !args.apply {
-        writeln!(out, "Aperçu seulement : rien n'a été écrit. Relancez avec --apply pour appliquer.")?;
+        writeln!(
+            out,
+            "Aperçu seulement : rien n'a été écrit. Relancez avec --apply pour appliquer."
+        )?;
         return Ok(());
     }
     drop(out);
     let applied = app
-        .apply_roster_plan(school.id, &plan, None, &cartable_app::auth::ClientInfo::default())
+        .apply_roster_plan(
+            school.id,
+            &plan,
+            None,
+            &cartable_app::auth::ClientInfo::default(),
+        )
         .await?;
     println!(
         "Appliqué : {} compte(s) créé(s), {} mis à jour, {} classe(s) créée(s).",
@@ -239,21 +284,39 @@ async fn admin(app: &App, cmd: AdminCommand) -> Result<(), RunError> {
                 .store
                 .school_by_uai(&school.trim().to_ascii_uppercase())
                 .await?
-                .ok_or_else(|| RunError::Usage(format!("aucun établissement avec le code UAI {school}")))?;
+                .ok_or_else(|| {
+                    RunError::Usage(format!("aucun établissement avec le code UAI {school}"))
+                })?;
             let issued = app
-                .create_account(Some(school.id), Role::SchoolAdmin, &first_name, &last_name, None)
+                .create_account(
+                    Some(school.id),
+                    Role::SchoolAdmin,
+                    &first_name,
+                    &last_name,
+                    None,
+                )
                 .await?;
             print_code(&issued);
         }
-        AdminCommand::CreateOperator { first_name, last_name } => {
-            let issued = app.create_account(None, Role::Operator, &first_name, &last_name, None).await?;
+        AdminCommand::CreateOperator {
+            first_name,
+            last_name,
+        } => {
+            let issued = app
+                .create_account(None, Role::Operator, &first_name, &last_name, None)
+                .await?;
             print_code(&issued);
         }
         AdminCommand::ResetPassword { login } => {
-            let issued = app.reset_by_login(login.trim()).await.map_err(|e| match e {
-                AppError::NotFound => RunError::Usage(format!("aucun compte avec l'identifiant {login}")),
-                other => other.into(),
-            })?;
+            let issued = app
+                .reset_by_login(login.trim())
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => {
+                        RunError::Usage(format!("aucun compte avec l'identifiant {login}"))
+                    }
+                    other => other.into(),
+                })?;
             print_code(&issued);
         }
     }

@@ -6,7 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cartable");
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../cartable-roster/tests/fixtures");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../cartable-roster/tests/fixtures"
+);
 
 fn cartable(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN)
@@ -55,7 +58,11 @@ fn start_demo(data_dir: &Path) -> (Running, Vec<(String, String, String)>, Strin
         }
         let parts: Vec<&str> = line.split(' ').collect();
         if parts.len() == 3 && cartable_domain::Role::from_code(parts[0]).is_some() {
-            logins.push((parts[0].to_string(), parts[1].to_string(), parts[2].to_string()));
+            logins.push((
+                parts[0].to_string(),
+                parts[1].to_string(),
+                parts[2].to_string(),
+            ));
         }
         assert!(Instant::now() < deadline, "demo did not start");
     }
@@ -66,9 +73,13 @@ fn start_demo(data_dir: &Path) -> (Running, Vec<(String, String, String)>, Strin
 async fn demo_prints_working_logins_and_reseeds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (server, logins, url) = start_demo(dir.path());
-    let roles: std::collections::BTreeSet<&str> = logins.iter().map(|(r, _, _)| r.as_str()).collect();
+    let roles: std::collections::BTreeSet<&str> =
+        logins.iter().map(|(r, _, _)| r.as_str()).collect();
     for role in ["pupil", "parent", "teacher", "staff", "school_admin"] {
-        assert!(roles.contains(role), "a {role} login is printed: {logins:?}");
+        assert!(
+            roles.contains(role),
+            "a {role} login is printed: {logins:?}"
+        );
     }
     let client = cartable_testkit::TestClient {
         base: url.clone(),
@@ -93,9 +104,31 @@ async fn demo_prints_working_logins_and_reseeds_nothing() {
 #[test]
 fn import_from_the_command_line_previews_then_applies_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = cartable(dir.path(), &["admin", "create-school", "--name", "Collège Test", "--uai", "0750001a"]);
+    let (ok, _, err) = cartable(
+        dir.path(),
+        &[
+            "admin",
+            "create-school",
+            "--name",
+            "Collège Test",
+            "--uai",
+            "0750001a",
+        ],
+    );
     assert!(ok, "{err}");
-    let (ok, out, err) = cartable(dir.path(), &["admin", "create-admin", "--school", "0750001A", "--first-name", "Michel", "--last-name", "Roux"]);
+    let (ok, out, err) = cartable(
+        dir.path(),
+        &[
+            "admin",
+            "create-admin",
+            "--school",
+            "0750001A",
+            "--first-name",
+            "Michel",
+            "--last-name",
+            "Roux",
+        ],
+    );
     assert!(ok, "{err}");
     assert!(out.contains("identifiant michel.roux"), "{out}");
     let file = format!("{FIXTURES}/eleves.csv");
@@ -103,12 +136,18 @@ fn import_from_the_command_line_previews_then_applies_once() {
     let (ok, preview, err) = cartable(dir.path(), &["import", "--school", "0750001A", &file]);
     assert!(ok, "{err}");
     assert!(preview.contains("Élèves"), "{preview}");
-    assert!(preview.contains("REJETÉE"), "the bad line is reported: {preview}");
+    assert!(
+        preview.contains("REJETÉE"),
+        "the bad line is reported: {preview}"
+    );
     assert!(preview.contains("rien n'a été écrit"));
     let (_, preview_again, _) = cartable(dir.path(), &["import", "--school", "0750001A", &file]);
     assert_eq!(preview, preview_again, "a preview wrote nothing");
 
-    let (ok, applied, err) = cartable(dir.path(), &["import", "--school", "0750001A", "--apply", &file]);
+    let (ok, applied, err) = cartable(
+        dir.path(),
+        &["import", "--school", "0750001A", "--apply", &file],
+    );
     assert!(ok, "{err}");
     assert!(applied.contains("Appliqué"), "{applied}");
     let (_, after, _) = cartable(dir.path(), &["import", "--school", "0750001A", &file]);
@@ -118,18 +157,30 @@ fn import_from_the_command_line_previews_then_applies_once() {
 #[test]
 fn errors_are_clear_and_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = cartable(dir.path(), &["admin", "reset-password", "personne.inconnue"]);
+    let (ok, _, err) = cartable(
+        dir.path(),
+        &["admin", "reset-password", "personne.inconnue"],
+    );
     assert!(!ok);
     assert!(err.contains("aucun compte"), "{err}");
-    let (ok, _, err) = cartable(dir.path(), &["admin", "create-school", "--name", "X", "--uai", "12"]);
+    let (ok, _, err) = cartable(
+        dir.path(),
+        &["admin", "create-school", "--name", "X", "--uai", "12"],
+    );
     assert!(!ok);
     assert!(err.contains("UAI"), "{err}");
-    let (ok, _, err) = cartable(dir.path(), &["import", "--school", "0750001A", "/nonexistent.csv"]);
+    let (ok, _, err) = cartable(
+        dir.path(),
+        &["import", "--school", "0750001A", "/nonexistent.csv"],
+    );
     assert!(!ok);
     assert!(err.contains("aucun établissement"), "{err}");
     let config = dir.path().join("bad.toml");
     std::fs::write(&config, "listen = 12\n").unwrap();
-    let (ok, _, err) = cartable(dir.path(), &["--config", config.to_str().unwrap(), "migrate"]);
+    let (ok, _, err) = cartable(
+        dir.path(),
+        &["--config", config.to_str().unwrap(), "migrate"],
+    );
     assert!(!ok);
     assert!(err.contains("configuration"), "{err}");
     let (ok, out, _) = cartable(dir.path(), &["migrate"]);

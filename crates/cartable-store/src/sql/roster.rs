@@ -437,10 +437,7 @@ async fn free_login(tx: &mut Tx, first: &PersonName, last: &PersonName) -> Store
     let base = Login::suggest(first, last, 1);
     let rows = sqlx::query("SELECT login FROM users WHERE login = $1 OR login LIKE $2")
         .bind(base.as_str())
-        .bind(format!(
-            "{}%",
-            base.as_str().replace(['%', '_'], "")
-        ))
+        .bind(format!("{}%", base.as_str().replace(['%', '_'], "")))
         .fetch_all(&mut **tx)
         .await?;
     let taken: BTreeSet<String> = rows

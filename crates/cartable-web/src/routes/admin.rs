@@ -52,7 +52,11 @@ pub async fn people(
     Query(q): Query<PeopleQuery>,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    authorize(&session.actor, Action::ViewDirectory, Resource::School(school))?;
+    authorize(
+        &session.actor,
+        Action::ViewDirectory,
+        Resource::School(school),
+    )?;
     let role = q.role.as_deref().and_then(Role::from_code);
     let page = PeoplePage {
         layout: Layout::signed_in("Personnes", &csrf, &session),
@@ -70,9 +74,17 @@ struct ClassesPage {
     classes: Vec<ClassSummary>,
 }
 
-pub async fn classes(State(state): State<AppState>, CurrentUser(session): CurrentUser, CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+pub async fn classes(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    authorize(&session.actor, Action::ViewDirectory, Resource::School(school))?;
+    authorize(
+        &session.actor,
+        Action::ViewDirectory,
+        Resource::School(school),
+    )?;
     let page = ClassesPage {
         layout: Layout::signed_in("Classes", &csrf, &session),
         classes: state.app.store.classes(school).await?,
@@ -94,9 +106,16 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
     k
 }
 
-pub async fn import_page(CurrentUser(session): CurrentUser, CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+pub async fn import_page(
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    authorize(&session.actor, Action::ImportRoster, Resource::School(school))?;
+    authorize(
+        &session.actor,
+        Action::ImportRoster,
+        Resource::School(school),
+    )?;
     let page = ImportPage {
         layout: Layout::signed_in("Importer des comptes", &csrf, &session),
         kinds: kinds(),
@@ -122,7 +141,9 @@ fn line_rows(plan: &RosterPlan) -> Vec<LineRow> {
                 LineOutcome::Create => ("Création", "create", String::new()),
                 LineOutcome::Update(changes) => ("Mise à jour", "update", changes.join(" ; ")),
                 LineOutcome::Unchanged => ("Inchangé", "same", String::new()),
-                LineOutcome::Duplicate { first_line } => ("Doublon", "same", format!("déjà en ligne {first_line}")),
+                LineOutcome::Duplicate { first_line } => {
+                    ("Doublon", "same", format!("déjà en ligne {first_line}"))
+                }
                 LineOutcome::Rejected(why) => ("Rejetée", "reject", why.clone()),
             };
             LineRow {
@@ -173,16 +194,18 @@ pub async fn import_preview(
     mut multipart: Multipart,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    authorize(&session.actor, Action::ImportRoster, Resource::School(school))?;
+    authorize(
+        &session.actor,
+        Action::ImportRoster,
+        Resource::School(school),
+    )?;
     let bad = |m: &str| WebError::BadForm(m.to_string());
     let mut token_checked = false;
     let mut kind: Option<RosterKind> = None;
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| bad("L'envoi du fichier a été interrompu ou dépasse 10 Mo : rien n'a été importé."))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|_| {
+        bad("L'envoi du fichier a été interrompu ou dépasse 10 Mo : rien n'a été importé.")
+    })? {
         match field.name().unwrap_or("") {
             "csrf" => {
                 let value = field.text().await.map_err(|_| WebError::Csrf)?;
@@ -192,7 +215,10 @@ pub async fn import_preview(
             // The token comes first in the form: nothing else is read before it is checked.
             _ if !token_checked => return Err(WebError::Csrf),
             "kind" => {
-                let value = field.text().await.map_err(|_| bad("Formulaire incomplet."))?;
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|_| bad("Formulaire incomplet."))?;
                 kind = RosterKind::from_code(value.trim());
             }
             "file" => {
@@ -211,9 +237,19 @@ pub async fn import_preview(
     }
     let (name, bytes) = match file {
         Some((n, b)) if !b.is_empty() => (n, b),
-        _ => return import_error(&csrf, &session, "Choisissez un fichier CSV à importer (le fichier envoyé est vide).".into()),
+        _ => {
+            return import_error(
+                &csrf,
+                &session,
+                "Choisissez un fichier CSV à importer (le fichier envoyé est vide).".into(),
+            )
+        }
     };
-    match state.app.preview_import(&session.actor, school, &name, bytes, kind).await {
+    match state
+        .app
+        .preview_import(&session.actor, school, &name, bytes, kind)
+        .await
+    {
         Ok(preview) => {
             let page = PreviewPage {
                 layout: Layout::signed_in("Aperçu de l'import", &csrf, &session),
@@ -231,7 +267,11 @@ pub async fn import_preview(
     }
 }
 
-fn import_error(csrf: &str, session: &cartable_app::auth::CurrentSession, message: String) -> WebResult<Response> {
+fn import_error(
+    csrf: &str,
+    session: &cartable_app::auth::CurrentSession,
+    message: String,
+) -> WebResult<Response> {
     let page = ImportPage {
         layout: Layout::signed_in("Importer des comptes", csrf, session),
         kinds: kinds(),
@@ -263,9 +303,17 @@ pub async fn import_apply(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    authorize(&session.actor, Action::ImportRoster, Resource::School(school))?;
+    authorize(
+        &session.actor,
+        Action::ImportRoster,
+        Resource::School(school),
+    )?;
     let draft: i64 = draft.parse().map_err(|_| WebError::not_found())?;
-    match state.app.apply_import(&session.actor, school, draft, &client).await {
+    match state
+        .app
+        .apply_import(&session.actor, school, draft, &client)
+        .await
+    {
         Ok((plan, applied)) => {
             let page = ImportDonePage {
                 layout: Layout::signed_in("Import terminé", &csrf, &session),
@@ -307,14 +355,21 @@ pub async fn codes_page(
     Query(q): Query<CodesQuery>,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    authorize(&session.actor, Action::ViewDirectory, Resource::School(school))?;
+    authorize(
+        &session.actor,
+        Action::ViewDirectory,
+        Resource::School(school),
+    )?;
     let store = &state.app.store;
     let selected_class = q.classe.as_deref().and_then(|c| c.parse::<i64>().ok());
     let role = q.role.as_deref().and_then(Role::from_code);
     let include_active = q.tous.is_some();
     let mut people = match selected_class {
         Some(c) => {
-            store.class(school, ClassId(c)).await?.ok_or_else(WebError::not_found)?;
+            store
+                .class(school, ClassId(c))
+                .await?
+                .ok_or_else(WebError::not_found)?;
             store.class_pupils(school, ClassId(c)).await?
         }
         None => store.people(school, role.or(Some(Role::Pupil))).await?,
@@ -324,8 +379,15 @@ pub async fn codes_page(
         if !include_active && p.activated {
             continue;
         }
-        let facts = store.person_facts(school, p.id).await?.ok_or_else(WebError::not_found)?;
-        if cartable_domain::policy::can(&session.actor, Action::IssueActivationCode, Resource::Person(&facts)) {
+        let facts = store
+            .person_facts(school, p.id)
+            .await?
+            .ok_or_else(WebError::not_found)?;
+        if cartable_domain::policy::can(
+            &session.actor,
+            Action::IssueActivationCode,
+            Resource::Person(&facts),
+        ) {
             allowed.push(p);
         }
     }
@@ -334,7 +396,9 @@ pub async fn codes_page(
         classes: store.classes(school).await?,
         people: allowed,
         selected_class,
-        role_filter: role.map(|r| r.code().to_string()).unwrap_or_else(|| "pupil".into()),
+        role_filter: role
+            .map(|r| r.code().to_string())
+            .unwrap_or_else(|| "pupil".into()),
         include_active,
     };
     Ok(render(&page)?.into_response())
@@ -363,7 +427,12 @@ pub struct UserSummaryName {
     pub name: String,
 }
 
-fn slips_page(state_site: String, school_name: String, issued: IssuedCodes, layout: Layout) -> SlipsPage {
+fn slips_page(
+    state_site: String,
+    school_name: String,
+    issued: IssuedCodes,
+    layout: Layout,
+) -> SlipsPage {
     SlipsPage {
         layout,
         school_name,
@@ -383,13 +452,18 @@ fn slips_page(state_site: String, school_name: String, issued: IssuedCodes, layo
         skipped: issued
             .already_active
             .into_iter()
-            .map(|u| UserSummaryName { name: u.display_name() })
+            .map(|u| UserSummaryName {
+                name: u.display_name(),
+            })
             .collect(),
     }
 }
 
 fn site_of(headers: &HeaderMap) -> String {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("cartable");
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("cartable");
     format!("http://{host}/activation")
 }
 
@@ -412,11 +486,24 @@ pub async fn issue_codes(
         return Err(WebError::BadForm("Cochez au moins une personne.".into()));
     }
     if ids.len() > 2000 {
-        return Err(WebError::BadForm("2 000 personnes au plus par impression.".into()));
+        return Err(WebError::BadForm(
+            "2 000 personnes au plus par impression.".into(),
+        ));
     }
     let include_active = pairs.iter().any(|(k, _)| k == "reinitialiser");
-    let issued = state.app.issue_codes(&session.actor, &ids, include_active, &client).await?;
-    show_slips(&state, &session, &csrf, &headers, "Codes à imprimer", issued).await
+    let issued = state
+        .app
+        .issue_codes(&session.actor, &ids, include_active, &client)
+        .await?;
+    show_slips(
+        &state,
+        &session,
+        &csrf,
+        &headers,
+        "Codes à imprimer",
+        issued,
+    )
+    .await
 }
 
 async fn show_slips(
@@ -428,7 +515,13 @@ async fn show_slips(
     issued: IssuedCodes,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    let school_name = state.app.store.school(school).await?.map(|s| s.name).unwrap_or_default();
+    let school_name = state
+        .app
+        .store
+        .school(school)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
     let layout = Layout::signed_in(title, csrf, session);
     Ok(render(&slips_page(site_of(headers), school_name, issued, layout))?.into_response())
 }
@@ -444,7 +537,10 @@ pub async fn reset_password(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let id = UserId(id.parse().map_err(|_| WebError::not_found())?);
-    let issued = state.app.issue_codes(&session.actor, &[id], true, &client).await?;
+    let issued = state
+        .app
+        .issue_codes(&session.actor, &[id], true, &client)
+        .await?;
     show_slips(&state, &session, &csrf, &headers, "Nouveau code", issued).await
 }
 
@@ -476,7 +572,10 @@ async fn set_disabled(
     disabled: bool,
 ) -> WebResult<Response> {
     let id = UserId(id.parse().map_err(|_| WebError::not_found())?);
-    state.app.set_account_disabled(&session.actor, id, disabled, &client).await?;
+    state
+        .app
+        .set_account_disabled(&session.actor, id, disabled, &client)
+        .await?;
     Ok(Redirect::to(&format!("/personnes/{id}")).into_response())
 }
 
@@ -494,7 +593,11 @@ struct AuditPage {
     events: Vec<AuditRow>,
 }
 
-pub async fn audit_log(State(state): State<AppState>, CurrentUser(session): CurrentUser, CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+pub async fn audit_log(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
     authorize(&session.actor, Action::ViewAudit, Resource::School(school))?;
     let events: Vec<AuditEvent> = state.app.store.audit_log(school, 500).await?;
@@ -536,9 +639,12 @@ pub fn french_date(secs: i64) -> String {
 
 fn french_datetime(secs: i64) -> String {
     let (y, m, d, sod) = civil(secs);
-    format!("{d:02}/{m:02}/{y:04} {:02}:{:02} UTC", sod / 3600, (sod % 3600) / 60)
+    format!(
+        "{d:02}/{m:02}/{y:04} {:02}:{:02} UTC",
+        sod / 3600,
+        (sod % 3600) / 60
+    )
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -548,6 +654,9 @@ mod tests {
     fn dates() {
         assert_eq!(french_date(0), "01/01/1970");
         assert_eq!(french_date(1_788_220_800), "01/09/2026");
-        assert_eq!(french_datetime(1_788_220_800 + 8 * 3600 + 5 * 60), "01/09/2026 08:05 UTC");
+        assert_eq!(
+            french_datetime(1_788_220_800 + 8 * 3600 + 5 * 60),
+            "01/09/2026 08:05 UTC"
+        );
     }
 }

@@ -34,7 +34,11 @@ pub struct SuiteQuery {
 /// Only paths of this site: "/x" but not "//evil.example" or "/\evil".
 fn safe_next(suite: Option<&str>) -> String {
     match suite {
-        Some(s) if s.starts_with('/') && !s.starts_with("//") && !s.contains('\\') && s.len() < 512 => s.to_string(),
+        Some(s)
+            if s.starts_with('/') && !s.starts_with("//") && !s.contains('\\') && s.len() < 512 =>
+        {
+            s.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -75,14 +79,25 @@ pub async fn login(
 ) -> WebResult<Response> {
     let suite = safe_next(form.suite.as_deref());
     let login = form.login.trim().to_lowercase();
-    match state.app.login(&login, &form.password, form.rester.is_some(), &client).await {
+    match state
+        .app
+        .login(&login, &form.password, form.rester.is_some(), &client)
+        .await
+    {
         Ok(session) => {
             let mut resp = Redirect::to(&suite).into_response();
-            resp.headers_mut()
-                .append(SET_COOKIE, session_cookie(&session, state.web.cookie_secure));
+            resp.headers_mut().append(
+                SET_COOKIE,
+                session_cookie(&session, state.web.cookie_secure),
+            );
             Ok(resp)
         }
-        Err(e @ (AppError::BadCredentials | AppError::AccountLocked { .. } | AppError::AccountDisabled | AppError::Busy { .. })) => {
+        Err(
+            e @ (AppError::BadCredentials
+            | AppError::AccountLocked { .. }
+            | AppError::AccountDisabled
+            | AppError::Busy { .. }),
+        ) => {
             let status = match &e {
                 AppError::BadCredentials => StatusCode::UNAUTHORIZED,
                 AppError::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -96,12 +111,15 @@ pub async fn login(
                 error: Some(e.message_fr()),
             };
             let mut resp = (status, render(&page)?).into_response();
-            resp.headers_mut().insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            resp.headers_mut()
+                .insert("x-cartable-error", e.code().parse().expect("ascii code"));
             if let AppError::AccountLocked { retry_after_secs } = e {
-                resp.headers_mut().insert("retry-after", retry_after_secs.max(1).into());
+                resp.headers_mut()
+                    .insert("retry-after", retry_after_secs.max(1).into());
             }
             if let AppError::Busy { retry_after_secs } = e {
-                resp.headers_mut().insert("retry-after", retry_after_secs.into());
+                resp.headers_mut()
+                    .insert("retry-after", retry_after_secs.into());
             }
             Ok(resp)
         }
@@ -166,16 +184,30 @@ pub async fn activate(
     let login = form.login.trim().to_lowercase();
     let result = state
         .app
-        .activate(&login, &form.code, &form.password, &form.confirm, form.rester.is_some(), &client)
+        .activate(
+            &login,
+            &form.code,
+            &form.password,
+            &form.confirm,
+            form.rester.is_some(),
+            &client,
+        )
         .await;
     match result {
         Ok(session) => {
             let mut resp = Redirect::to("/").into_response();
-            resp.headers_mut()
-                .append(SET_COOKIE, session_cookie(&session, state.web.cookie_secure));
+            resp.headers_mut().append(
+                SET_COOKIE,
+                session_cookie(&session, state.web.cookie_secure),
+            );
             Ok(resp)
         }
-        Err(e @ (AppError::Invalid { .. } | AppError::AccountLocked { .. } | AppError::AccountDisabled | AppError::Busy { .. })) => {
+        Err(
+            e @ (AppError::Invalid { .. }
+            | AppError::AccountLocked { .. }
+            | AppError::AccountDisabled
+            | AppError::Busy { .. }),
+        ) => {
             let status = match &e {
                 AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
                 AppError::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -189,7 +221,8 @@ pub async fn activate(
                 error: Some(e.message_fr()),
             };
             let mut resp = (status, render(&page)?).into_response();
-            resp.headers_mut().insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            resp.headers_mut()
+                .insert("x-cartable-error", e.code().parse().expect("ascii code"));
             Ok(resp)
         }
         Err(e) => Err(e.into()),
@@ -216,7 +249,8 @@ pub async fn account_page(
     Query(q): Query<NoticeQuery>,
 ) -> WebResult<Response> {
     authorize(&session.actor, Action::ChangeOwnPassword, Resource::Own)?;
-    let notice = q.ok.map(|_| "Mot de passe changé. Vos autres appareils ont été déconnectés.".to_string());
+    let notice =
+        q.ok.map(|_| "Mot de passe changé. Vos autres appareils ont été déconnectés.".to_string());
     let page = AccountPage {
         layout: Layout::signed_in("Mon compte", &csrf, &session).with_notice(notice),
         login: session.user.login.clone(),
@@ -246,7 +280,13 @@ pub async fn change_password(
     authorize(&session.actor, Action::ChangeOwnPassword, Resource::Own)?;
     match state
         .app
-        .change_password(&session, &form.current, &form.password, &form.confirm, &client)
+        .change_password(
+            &session,
+            &form.current,
+            &form.password,
+            &form.confirm,
+            &client,
+        )
         .await
     {
         Ok(()) => Ok(Redirect::to("/compte?ok=1").into_response()),
@@ -258,7 +298,8 @@ pub async fn change_password(
                 error: Some(e.message_fr()),
             };
             let mut resp = (StatusCode::BAD_REQUEST, render(&page)?).into_response();
-            resp.headers_mut().insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            resp.headers_mut()
+                .insert("x-cartable-error", e.code().parse().expect("ascii code"));
             Ok(resp)
         }
         Err(e) => Err(WebError::from(e)),

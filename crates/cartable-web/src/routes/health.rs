@@ -13,7 +13,10 @@ const STYLESHEET: &str = include_str!("../../static/app.css");
 
 pub async fn stylesheet() -> Response {
     (
-        [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
         STYLESHEET,
     )
         .into_response()

@@ -48,13 +48,21 @@ struct HomePage {
     manager: Option<ManagerCard>,
 }
 
-pub async fn home(State(state): State<AppState>, CurrentUser(session): CurrentUser, CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+pub async fn home(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> WebResult<Response> {
     authorize(&session.actor, Action::ViewHome, Resource::Own)?;
     let Some(school) = session.actor.school_id else {
         return Ok(Redirect::to("/operateur").into_response());
     };
     let store = &state.app.store;
-    let school_name = store.school(school).await?.map(|s| s.name).unwrap_or_default();
+    let school_name = store
+        .school(school)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
     let role = session.actor.role;
     let mut page = HomePage {
         layout: Layout::signed_in("Accueil", &csrf, &session),
@@ -102,9 +110,18 @@ pub async fn home(State(state): State<AppState>, CurrentUser(session): CurrentUs
     Ok(render(&page)?.into_response())
 }
 
-async fn class_cards(state: &AppState, school: SchoolId, session: &CurrentSession) -> WebResult<Vec<ClassCard>> {
+async fn class_cards(
+    state: &AppState,
+    school: SchoolId,
+    session: &CurrentSession,
+) -> WebResult<Vec<ClassCard>> {
     let mut cards = Vec::new();
-    for class in state.app.store.classes_of(school, session.actor.user_id).await? {
+    for class in state
+        .app
+        .store
+        .classes_of(school, session.actor.user_id)
+        .await?
+    {
         cards.push(ClassCard {
             teachers: state.app.store.class_teachers(school, class.id).await?,
             class,

@@ -20,7 +20,11 @@ struct SchoolsPage {
     schools: Vec<SchoolSummary>,
 }
 
-pub async fn schools(State(state): State<AppState>, CurrentUser(session): CurrentUser, CsrfToken(csrf): CsrfToken) -> WebResult<Response> {
+pub async fn schools(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> WebResult<Response> {
     authorize(&session.actor, Action::ViewSchools, Resource::Platform)?;
     let page = SchoolsPage {
         layout: Layout::signed_in("Établissements", &csrf, &session),

@@ -3,8 +3,8 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use cartable_domain::policy::{can, Action, Resource};
 use cartable_app::auth::CurrentSession;
+use cartable_domain::policy::{can, Action, Resource};
 use cartable_domain::{ClassId, Role, SchoolId, UserId};
 use cartable_store::{ClassSummary, TeacherOfClass, User, UserSummary};
 
@@ -37,8 +37,17 @@ async fn authorized_class(
 ) -> WebResult<(SchoolId, ClassSummary)> {
     let school = school_of(&session.actor)?;
     let id = ClassId(parse_id(raw_id)?);
-    let class = state.app.store.class(school, id).await?.ok_or_else(WebError::not_found)?;
-    authorize(&session.actor, action, Resource::Class { school, class: id })?;
+    let class = state
+        .app
+        .store
+        .class(school, id)
+        .await?
+        .ok_or_else(WebError::not_found)?;
+    authorize(
+        &session.actor,
+        action,
+        Resource::Class { school, class: id },
+    )?;
     Ok((school, class))
 }
 
@@ -53,7 +62,11 @@ pub async fn class_page(
     let page = ClassPage {
         layout: Layout::signed_in(format!("Classe {}", class.name), &csrf, &session),
         teachers: state.app.store.class_teachers(school, id).await?,
-        may_see_roster: can(&session.actor, Action::ViewClassRoster, Resource::Class { school, class: id }),
+        may_see_roster: can(
+            &session.actor,
+            Action::ViewClassRoster,
+            Resource::Class { school, class: id },
+        ),
         class,
     };
     Ok(render(&page)?.into_response())
@@ -105,15 +118,31 @@ pub async fn person_page(
     let school = school_of(&session.actor)?;
     let id = UserId(parse_id(&id)?);
     let store = &state.app.store;
-    let facts = store.person_facts(school, id).await?.ok_or_else(WebError::not_found)?;
+    let facts = store
+        .person_facts(school, id)
+        .await?
+        .ok_or_else(WebError::not_found)?;
     authorize(&session.actor, Action::ViewPerson, Resource::Person(&facts))?;
-    let person = store.user(Some(school), id).await?.ok_or_else(WebError::not_found)?;
-    let is_manager = matches!(session.actor.role, Role::SchoolAdmin | Role::Staff) || session.actor.user_id == id;
+    let person = store
+        .user(Some(school), id)
+        .await?
+        .ok_or_else(WebError::not_found)?;
+    let is_manager = matches!(session.actor.role, Role::SchoolAdmin | Role::Staff)
+        || session.actor.user_id == id;
     // Family links are shown to the school's staff and to the person themself.
     let (parents, children) = if is_manager {
-        let parents = if person.role == Role::Pupil { store.parents_of(school, id).await? } else { Vec::new() };
+        let parents = if person.role == Role::Pupil {
+            store.parents_of(school, id).await?
+        } else {
+            Vec::new()
+        };
         let children = if person.role == Role::Parent {
-            store.children_of(school, id).await?.into_iter().map(|c| c.child).collect()
+            store
+                .children_of(school, id)
+                .await?
+                .into_iter()
+                .map(|c| c.child)
+                .collect()
         } else {
             Vec::new()
         };
@@ -127,8 +156,16 @@ pub async fn person_page(
         classes: store.classes_of(school, id).await?,
         parents,
         children,
-        may_manage: can(&session.actor, Action::IssueActivationCode, Resource::Person(&facts)),
-        may_disable: can(&session.actor, Action::DisableAccount, Resource::Person(&facts)),
+        may_manage: can(
+            &session.actor,
+            Action::IssueActivationCode,
+            Resource::Person(&facts),
+        ),
+        may_disable: can(
+            &session.actor,
+            Action::DisableAccount,
+            Resource::Person(&facts),
+        ),
         person,
     };
     Ok(render(&page)?.into_response())
