@@ -36,6 +36,9 @@ pub struct CurrentSession {
     pub actor: Actor,
     pub user: User,
     pub token_hash: String,
+    /// Set when this request slid a "rester connecté" session: the browser's
+    /// cookie must get this new Max-Age too, or it ends 30 days after login.
+    pub renewed_cookie_max_age: Option<i64>,
 }
 
 /// Don't write `last_seen_at` on every request: once every few minutes is
@@ -55,12 +58,14 @@ impl App {
             Err(_) => None,
         };
         let now = self.now();
-        if let Some(c) = &creds {
-            if c.locked_until > now {
-                return Err(AppError::AccountLocked {
-                    retry_after_secs: c.locked_until - now,
-                });
-            }
+        let locked_until = match &creds {
+            Some(c) => c.locked_until,
+            None => self.unknown_locked_until(login),
+        };
+        if locked_until > now {
+            return Err(AppError::AccountLocked {
+                retry_after_secs: locked_until - now,
+            });
         }
         // Always pay for one verification, known login or not.
         let ok = self
@@ -71,6 +76,7 @@ impl App {
             )
             .await?;
         let Some(creds) = creds else {
+            self.count_unknown_failure(login);
             self.audit(
                 None,
                 "login.unknown",
@@ -115,6 +121,7 @@ impl App {
         let Some(user) = self.store.user(actor.school_id, actor.user_id).await? else {
             return Ok(None);
         };
+        let mut renewed_cookie_max_age = None;
         if now - row.last_seen_at >= TOUCH_EVERY_SECS {
             let lifetime = if row.persistent {
                 self.config.persistent_session_secs
@@ -124,11 +131,13 @@ impl App {
             self.store
                 .touch_session(&token_hash, now, now + lifetime)
                 .await?;
+            renewed_cookie_max_age = row.persistent.then_some(lifetime);
         }
         Ok(Some(CurrentSession {
             actor,
             user,
             token_hash,
+            renewed_cookie_max_age,
         }))
     }
 
@@ -163,6 +172,12 @@ impl App {
             .credentials(&session.user.login)
             .await?
             .ok_or(AppError::NotFound)?;
+        let now = self.now();
+        if creds.locked_until > now {
+            return Err(AppError::AccountLocked {
+                retry_after_secs: creds.locked_until - now,
+            });
+        }
         if !self
             .hasher
             .verify(creds.password_hash.clone(), current.to_string())
@@ -217,6 +232,14 @@ impl App {
             Err(_) => None,
         };
         let Some(creds) = creds else {
+            let now = self.now();
+            let locked_until = self.unknown_locked_until(login);
+            if locked_until > now {
+                return Err(AppError::AccountLocked {
+                    retry_after_secs: locked_until - now,
+                });
+            }
+            self.count_unknown_failure(login);
             self.audit(
                 None,
                 "activation.unknown",
@@ -294,9 +317,48 @@ impl App {
         })
     }
 
-    /// Counts a failed attempt; past the threshold the account pauses, for a
-    /// time that doubles with each further failure. The account, not the IP:
-    /// a whole school shares one address behind its NAT.
+    /// When an account with `failures` consecutive failures may try again:
+    /// past the threshold it pauses, for a time that doubles with each further
+    /// failure. The account, not the IP: a whole school shares one address
+    /// behind its NAT.
+    fn lock_until_after(&self, failures: i64) -> i64 {
+        let c = &self.config;
+        if failures >= c.lock_after_failures {
+            let doublings = (failures - c.lock_after_failures).min(20) as u32;
+            self.now() + (c.first_lock_secs.saturating_mul(1 << doublings)).min(c.max_lock_secs)
+        } else {
+            0
+        }
+    }
+
+    fn unknown_locked_until(&self, login: &str) -> i64 {
+        let key = login.trim().to_lowercase();
+        self.unknown_failures
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).map(|(_, until)| *until))
+            .unwrap_or(0)
+    }
+
+    fn count_unknown_failure(&self, login: &str) {
+        let key: String = login.trim().to_lowercase().chars().take(64).collect();
+        let now = self.now();
+        if let Ok(mut m) = self.unknown_failures.lock() {
+            if m.len() >= 100_000 {
+                // Bounded: forget the entries no longer paused, and if a flood
+                // of distinct names still fills the table, stop growing it.
+                m.retain(|_, (_, until)| *until > now);
+                if m.len() >= 100_000 && !m.contains_key(&key) {
+                    return;
+                }
+            }
+            let failures = m.get(&key).map(|(f, _)| f + 1).unwrap_or(1);
+            let until = self.lock_until_after(failures);
+            m.insert(key, (failures, until));
+        }
+    }
+
+    /// Counts a failed attempt on a real account (see [`Self::lock_until_after`]).
     async fn count_failure(
         &self,
         creds: &Credentials,
@@ -304,13 +366,7 @@ impl App {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         let failures = creds.failed_logins + 1;
-        let c = &self.config;
-        let locked_until = if failures >= c.lock_after_failures {
-            let doublings = (failures - c.lock_after_failures).min(20) as u32;
-            self.now() + (c.first_lock_secs.saturating_mul(1 << doublings)).min(c.max_lock_secs)
-        } else {
-            0
-        };
+        let locked_until = self.lock_until_after(failures);
         self.store
             .record_login_failure(creds.user_id, failures, locked_until)
             .await?;

@@ -52,6 +52,10 @@ pub struct App {
     pub hasher: hashing::HashPool,
     pub clock: Arc<dyn clock::Clock>,
     pub config: AppConfig,
+    /// Failed attempts on logins that do not exist, so that they pause like
+    /// real accounts do and the soft lock does not reveal who exists.
+    pub(crate) unknown_failures:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
 }
 
 impl App {
@@ -66,6 +70,7 @@ impl App {
             hasher,
             clock,
             config,
+            unknown_failures: Arc::default(),
         }
     }
 

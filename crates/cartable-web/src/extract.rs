@@ -38,7 +38,10 @@ where
             return Err(WebError::Unauthenticated { next: next() });
         };
         match state.app.session(&token).await? {
-            Some(session) => Ok(CurrentUser(session)),
+            Some(session) => {
+                note_renewal(parts, &session);
+                Ok(CurrentUser(session))
+            }
             None => Err(WebError::Unauthenticated { next: next() }),
         }
     }
@@ -57,7 +60,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         match cookie_value(&parts.headers, SESSION_COOKIE) {
-            Some(token) => Ok(MaybeUser(state.app.session(&token).await?)),
+            Some(token) => {
+                let session = state.app.session(&token).await?;
+                if let Some(s) = &session {
+                    note_renewal(parts, s);
+                }
+                Ok(MaybeUser(session))
+            }
             None => Ok(MaybeUser(None)),
         }
     }
@@ -152,4 +161,75 @@ mod tests {
             "203.0.113.9".parse::<IpAddr>().unwrap()
         );
     }
+}
+
+/// `axum::extract::Query`, refusing with a French page instead of axum's
+/// English plain text (`?role=a&role=b`, a hand-edited address).
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|_| {
+                WebError::BadForm(
+                    "L'adresse de cette page est mal formée : revenez à la page précédente et recommencez.".into(),
+                )
+            })
+    }
+}
+
+/// Where the session extractors tell [`renew_session_cookie`] that the
+/// session slid and the cookie must follow.
+#[derive(Clone, Default)]
+pub struct SessionRenewal(std::sync::Arc<std::sync::Mutex<Option<i64>>>);
+
+fn note_renewal(parts: &Parts, session: &CurrentSession) {
+    if let (Some(max_age), Some(slot)) = (
+        session.renewed_cookie_max_age,
+        parts.extensions.get::<SessionRenewal>(),
+    ) {
+        if let Ok(mut s) = slot.0.lock() {
+            *s = Some(max_age);
+        }
+    }
+}
+
+/// Sends the session cookie again, with a fresh Max-Age, when the request
+/// renewed a "rester connecté" session (and did not set or clear it itself).
+pub async fn renew_session_cookie(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let slot = SessionRenewal::default();
+    req.extensions_mut().insert(slot.clone());
+    let token = cookie_value(req.headers(), SESSION_COOKIE);
+    let mut resp = next.run(req).await;
+    let renewed = slot.0.lock().ok().and_then(|s| *s);
+    let already = resp
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(SESSION_COOKIE.as_bytes()));
+    if let (Some(max_age), Some(token), false) = (renewed, token, already) {
+        let secure = if state.web.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        )) {
+            resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    resp
 }

@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             csrf::ensure_cookie,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::renew_session_cookie,
+        ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -146,6 +146,22 @@ fn connection_builder(cfg: &ServerConfig) -> auto::Builder<TokioExecutor> {
     builder
 }
 
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Waits until the client has sent enough to tell HTTP/1 from HTTP/2 (the
+/// whole preface, or a byte that departs from it); false if it closed.
+async fn sniffable(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 24];
+    loop {
+        match stream.peek(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) if n >= H2_PREFACE.len() || buf[..n] != H2_PREFACE[..n] => return true,
+            // A prefix of the preface: `peek` would return at once again.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
@@ -187,13 +203,23 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = Arc::clone(&builder);
+        let watcher = graceful.watcher();
+        let first_bytes_deadline = cfg.header_read_timeout;
         tokio::spawn(async move {
             let _slot = slot;
-            if let Err(e) = connection.await {
+            // hyper-util's auto builder first reads up to 24 bytes to tell
+            // HTTP/2 from HTTP/1, with no timer: a socket that sends nothing
+            // (or half the HTTP/2 preface) would be held forever. Give it the
+            // header-read timeout to show what it speaks.
+            match tokio::time::timeout(first_bytes_deadline, sniffable(&stream)).await {
+                Ok(true) => {}
+                _ => return,
+            }
+            let connection = builder
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .into_owned();
+            if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
         });

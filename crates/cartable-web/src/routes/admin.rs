@@ -3,7 +3,8 @@
 //! rights (see `cartable_domain::policy`).
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
 use axum::http::header::HOST;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use super::{authorize, render, school_of};
 use crate::csrf::{self, CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
-use crate::extract::{Client, CurrentUser};
+use crate::extract::{Client, CurrentUser, Query};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -191,7 +192,7 @@ pub async fn import_preview(
     CurrentUser(session): CurrentUser,
     CsrfToken(csrf): CsrfToken,
     parts: axum::http::request::Parts,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
     authorize(
@@ -200,6 +201,9 @@ pub async fn import_preview(
         Resource::School(school),
     )?;
     let bad = |m: &str| WebError::BadForm(m.to_string());
+    let mut multipart = multipart.map_err(|_| {
+        bad("Le fichier n'a pas été envoyé correctement : utilisez le formulaire d'import et recommencez.")
+    })?;
     let mut token_checked = false;
     let mut kind: Option<RosterKind> = None;
     let mut file: Option<(String, Vec<u8>)> = None;

@@ -1,7 +1,7 @@
 //! Login, logout, first-login activation, password change.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{authorize, render};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
-use crate::extract::{clear_session_cookie, session_cookie, Client, CurrentUser, MaybeUser};
+use crate::extract::{clear_session_cookie, session_cookie, Client, CurrentUser, MaybeUser, Query};
 use crate::layout::Layout;
 use crate::state::AppState;
 
@@ -35,7 +35,11 @@ pub struct SuiteQuery {
 fn safe_next(suite: Option<&str>) -> String {
     match suite {
         Some(s)
-            if s.starts_with('/') && !s.starts_with("//") && !s.contains('\\') && s.len() < 512 =>
+            if s.starts_with('/')
+                && !s.starts_with("//")
+                && !s.contains('\\')
+                && !s.chars().any(char::is_control)
+                && s.len() < 512 =>
         {
             s.to_string()
         }
@@ -297,9 +301,17 @@ pub async fn change_password(
                 min_chars: MIN_CHARS,
                 error: Some(e.message_fr()),
             };
-            let mut resp = (StatusCode::BAD_REQUEST, render(&page)?).into_response();
+            let status = match &e {
+                AppError::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let mut resp = (status, render(&page)?).into_response();
             resp.headers_mut()
                 .insert("x-cartable-error", e.code().parse().expect("ascii code"));
+            if let AppError::AccountLocked { retry_after_secs } = e {
+                resp.headers_mut()
+                    .insert("retry-after", retry_after_secs.max(1).into());
+            }
             Ok(resp)
         }
         Err(e) => Err(WebError::from(e)),
