@@ -18,6 +18,10 @@ pub enum AppError {
     AccountDisabled,
     #[error("account paused for {retry_after_secs} s")]
     AccountLocked { retry_after_secs: i64 },
+    /// One account did too much of something (sending messages): a French
+    /// sentence that says how much and when to try again.
+    #[error("rate limited: {message}")]
+    RateLimited { message: String, retry_after_secs: u64 },
     /// Too much work queued: try again shortly.
     #[error("busy")]
     Busy { retry_after_secs: u64 },
@@ -43,6 +47,7 @@ impl AppError {
             AppError::BadCredentials => "auth.bad_credentials",
             AppError::AccountDisabled => "auth.disabled",
             AppError::AccountLocked { .. } => "auth.locked",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::Busy { .. } => "busy",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
@@ -62,6 +67,7 @@ impl AppError {
                 "Trop d'essais pour ce compte : réessayez dans {}.",
                 human_duration(*retry_after_secs)
             ),
+            AppError::RateLimited { message, .. } => message.clone(),
             AppError::Busy { retry_after_secs } => format!(
                 "Le service est très demandé : réessayez dans {retry_after_secs} secondes, rien n'est perdu."
             ),

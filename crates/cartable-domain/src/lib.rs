@@ -3,6 +3,7 @@
 //! (who may do what, what a valid name or password is) live in one place.
 
 pub mod ids;
+pub mod messaging;
 pub mod names;
 pub mod password;
 pub mod policy;

@@ -54,6 +54,12 @@ pub enum Action {
     ViewSchools,
     /// Operator: create a school and its first administrator.
     ManageSchools,
+    /// Publish school news (actualités).
+    PublishNews,
+    /// Send a liaison-book note to the families of a class.
+    SendNote,
+    /// Change who may write to whom; see who sends how much.
+    ManageMessaging,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -146,3 +146,158 @@ pub struct ImportDraft {
     pub file_name: String,
     pub content: Vec<u8>,
 }
+
+/// A file attached to a message, a news item or a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub blob_key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub owner_kind: String,
+    pub owner_id: i64,
+    pub blob_key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// A conversation to start: its first message goes to every member at once.
+#[derive(Debug, Clone)]
+pub struct NewThread {
+    pub school_id: SchoolId,
+    pub subject: String,
+    pub author_id: UserId,
+    /// Every member, the author included.
+    pub members: Vec<UserId>,
+    pub private_replies: bool,
+    pub reply_to_thread_id: Option<i64>,
+    pub body_md: String,
+    pub body_html: String,
+    pub attachments: Vec<NewAttachment>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadSummary {
+    pub id: i64,
+    pub subject: String,
+    pub last_message_at: i64,
+    pub unread: bool,
+    pub members: i64,
+    pub author_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageView {
+    pub id: i64,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub body_html: String,
+    pub created_at: i64,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadView {
+    pub id: i64,
+    pub subject: String,
+    pub author_id: UserId,
+    pub private_replies: bool,
+    pub reply_to_thread_id: Option<i64>,
+    pub members: Vec<UserSummary>,
+    pub messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderActivity {
+    pub sender: UserSummary,
+    pub messages: i64,
+    pub recipients: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNews {
+    pub school_id: SchoolId,
+    pub author_id: UserId,
+    pub title: String,
+    pub body_md: String,
+    pub body_html: String,
+    /// `NewsAudience::code()`.
+    pub audience: String,
+    pub classes: Vec<ClassId>,
+    pub publish_from: i64,
+    pub publish_until: Option<i64>,
+    pub attachments: Vec<NewAttachment>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewsRow {
+    pub id: i64,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub title: String,
+    pub body_html: String,
+    pub audience: String,
+    pub classes: Vec<ClassId>,
+    pub publish_from: i64,
+    pub publish_until: Option<i64>,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNote {
+    pub school_id: SchoolId,
+    pub author_id: UserId,
+    pub title: String,
+    pub body_md: String,
+    pub body_html: String,
+    pub pupils: Vec<UserId>,
+    pub attachments: Vec<NewAttachment>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteRow {
+    pub id: i64,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub title: String,
+    pub body_html: String,
+    pub created_at: i64,
+    pub reminded_at: Option<i64>,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+/// A note as a sender or the office sees it in a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSummary {
+    pub note: NoteRow,
+    pub pupils: i64,
+    pub parents: i64,
+    pub acked: i64,
+}
+
+/// A note as a parent sees it: which of their children it concerns, and
+/// whether they signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteForFamily {
+    pub note: NoteRow,
+    pub children: Vec<String>,
+    pub acked_at: Option<i64>,
+}
+
+/// One pupil's family and who signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteFamilyStatus {
+    pub pupil: UserSummary,
+    pub parents: Vec<(UserSummary, Option<i64>)>,
+}

@@ -129,4 +129,17 @@ impl ClassRepo for SqlStore {
         .await?;
         rows.iter().map(rows::summary).collect()
     }
+
+    async fn class_parents(&self, school: SchoolId, class: ClassId) -> StoreResult<Vec<UserSummary>> {
+        let rows = sqlx::query(&format!(
+            "SELECT DISTINCT {SUMMARY_COLUMNS}, NULL AS detail FROM enrolments e \
+             JOIN parent_links l ON l.child_id = e.pupil_id JOIN users u ON u.id = l.parent_id \
+             WHERE e.school_id = $1 AND e.class_id = $2 ORDER BY u.last_name, u.first_name, u.id"
+        ))
+        .bind(school.0)
+        .bind(class.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::summary).collect()
+    }
 }

@@ -7,9 +7,13 @@
 //! migrations folder.
 
 mod activation;
+mod attachments;
 mod audit;
 mod classes;
+mod messaging;
 mod migrate;
+mod news;
+mod notes;
 mod roster;
 mod rows;
 mod schools;

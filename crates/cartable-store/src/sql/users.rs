@@ -222,4 +222,37 @@ impl UserRepo for SqlStore {
             classes: self.connected_classes(id).await?,
         }))
     }
+
+    async fn school_people_facts(&self, school: SchoolId) -> StoreResult<Vec<(UserSummary, PersonFacts)>> {
+        let people = self.people(school, None).await?;
+        let mut classes: std::collections::HashMap<i64, BTreeSet<ClassId>> = std::collections::HashMap::new();
+        // Same meaning as CLASSES_OF_SQL, for the whole school at once.
+        let rows = sqlx::query(
+            "SELECT pupil_id AS user_id, class_id FROM enrolments WHERE school_id = $1 \
+             UNION SELECT teacher_id AS user_id, class_id FROM teachings WHERE school_id = $1 \
+             UNION SELECT l.parent_id AS user_id, e.class_id FROM parent_links l \
+               JOIN enrolments e ON e.pupil_id = l.child_id WHERE l.school_id = $1",
+        )
+        .bind(school.0)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            classes
+                .entry(r.try_get("user_id")?)
+                .or_default()
+                .insert(ClassId(r.try_get("class_id")?));
+        }
+        Ok(people
+            .into_iter()
+            .map(|p| {
+                let facts = PersonFacts {
+                    school_id: Some(school),
+                    user_id: p.id,
+                    role: p.role,
+                    classes: classes.remove(&p.id.0).unwrap_or_default(),
+                };
+                (p, facts)
+            })
+            .collect())
+    }
 }
