@@ -21,7 +21,10 @@ pub enum AppError {
     /// One account did too much of something (sending messages): a French
     /// sentence that says how much and when to try again.
     #[error("rate limited: {message}")]
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Too much work queued: try again shortly.
     #[error("busy")]
     Busy { retry_after_secs: u64 },

@@ -4,11 +4,16 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod blobs;
 pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod hashing;
 pub mod import;
+pub mod markdown;
+pub mod messaging;
+pub mod news;
+pub mod notes;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -50,6 +55,8 @@ impl Default for AppConfig {
 pub struct App {
     pub store: Arc<dyn Store>,
     pub hasher: hashing::HashPool,
+    /// Where uploaded files live (attachments, hand-ins).
+    pub blobs: Arc<dyn blobs::BlobStore>,
     pub clock: Arc<dyn clock::Clock>,
     pub config: AppConfig,
     /// Failed attempts on logins that do not exist, so that they pause like
@@ -62,12 +69,14 @@ impl App {
     pub fn new(
         store: Arc<dyn Store>,
         hasher: hashing::HashPool,
+        blobs: Arc<dyn blobs::BlobStore>,
         clock: Arc<dyn clock::Clock>,
         config: AppConfig,
     ) -> App {
         App {
             store,
             hasher,
+            blobs,
             clock,
             config,
             unknown_failures: Arc::default(),

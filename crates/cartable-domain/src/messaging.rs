@@ -44,7 +44,10 @@ fn shares(a: &BTreeSet<ClassId>, b: &BTreeSet<ClassId>) -> bool {
 /// conversation one was brought into are always allowed.)
 pub fn may_write(rules: &MessagingRules, sender: &Actor, recipient: &PersonFacts) -> bool {
     use Role::*;
-    if sender.user_id == recipient.user_id || sender.school_id.is_none() || sender.school_id != recipient.school_id {
+    if sender.user_id == recipient.user_id
+        || sender.school_id.is_none()
+        || sender.school_id != recipient.school_id
+    {
         return false;
     }
     let staff_like = matches!(recipient.role, Staff | SchoolAdmin);
@@ -186,9 +189,15 @@ mod tests {
         let r = MessagingRules::default();
         let pupil = actor(Role::Pupil, 1, &[10]);
         assert!(may_write(&r, &pupil, &person(Role::Teacher, 1, &[10])));
-        assert!(!may_write(&r, &pupil, &person(Role::Teacher, 1, &[11])), "not another class's teacher");
+        assert!(
+            !may_write(&r, &pupil, &person(Role::Teacher, 1, &[11])),
+            "not another class's teacher"
+        );
         assert!(may_write(&r, &pupil, &person(Role::Staff, 1, &[])));
-        assert!(!may_write(&r, &pupil, &person(Role::Pupil, 1, &[10])), "classmates off by default");
+        assert!(
+            !may_write(&r, &pupil, &person(Role::Pupil, 1, &[10])),
+            "classmates off by default"
+        );
         assert!(!may_write(&r, &pupil, &person(Role::Parent, 1, &[10])));
         let parent = actor(Role::Parent, 1, &[10]);
         assert!(may_write(&r, &parent, &person(Role::Teacher, 1, &[10])));
@@ -196,7 +205,10 @@ mod tests {
         let teacher = actor(Role::Teacher, 1, &[10]);
         assert!(may_write(&r, &teacher, &person(Role::Parent, 1, &[99])));
         for role in Role::ALL {
-            assert!(!may_write(&r, &actor(role, 1, &[10]), &person(Role::Teacher, 2, &[10])), "{role:?} across schools");
+            assert!(
+                !may_write(&r, &actor(role, 1, &[10]), &person(Role::Teacher, 2, &[10])),
+                "{role:?} across schools"
+            );
         }
     }
 
@@ -221,8 +233,17 @@ mod tests {
         assert!(!in_news_audience(&actor(Role::Pupil, 1, &[11]), &aud));
         assert!(in_news_audience(&actor(Role::Parent, 1, &[10]), &aud));
         assert!(in_news_audience(&actor(Role::Staff, 1, &[]), &aud));
-        assert!(!in_news_audience(&actor(Role::Parent, 1, &[]), &NewsAudience::Staff));
-        assert!(!in_news_audience(&actor(Role::Pupil, 1, &[]), &NewsAudience::Parents));
-        assert!(in_news_audience(&actor(Role::Teacher, 1, &[]), &NewsAudience::Staff));
+        assert!(!in_news_audience(
+            &actor(Role::Parent, 1, &[]),
+            &NewsAudience::Staff
+        ));
+        assert!(!in_news_audience(
+            &actor(Role::Pupil, 1, &[]),
+            &NewsAudience::Parents
+        ));
+        assert!(in_news_audience(
+            &actor(Role::Teacher, 1, &[]),
+            &NewsAudience::Staff
+        ));
     }
 }

@@ -65,7 +65,10 @@ pub trait UserRepo {
     async fn person_facts(&self, school: SchoolId, id: UserId) -> StoreResult<Option<PersonFacts>>;
     /// Every person of a school with their policy facts, in four queries
     /// whatever the school's size (for the "who can I write to" list).
-    async fn school_people_facts(&self, school: SchoolId) -> StoreResult<Vec<(UserSummary, PersonFacts)>>;
+    async fn school_people_facts(
+        &self,
+        school: SchoolId,
+    ) -> StoreResult<Vec<(UserSummary, PersonFacts)>>;
 }
 
 #[async_trait]
@@ -84,7 +87,11 @@ pub trait ClassRepo {
         -> StoreResult<Vec<ChildSummary>>;
     async fn parents_of(&self, school: SchoolId, child: UserId) -> StoreResult<Vec<UserSummary>>;
     /// The parents of a class's pupils, each once.
-    async fn class_parents(&self, school: SchoolId, class: ClassId) -> StoreResult<Vec<UserSummary>>;
+    async fn class_parents(
+        &self,
+        school: SchoolId,
+        class: ClassId,
+    ) -> StoreResult<Vec<UserSummary>>;
 }
 
 #[async_trait]
@@ -161,7 +168,12 @@ impl<T> Store for T where
 #[async_trait]
 pub trait MessagingRepo {
     async fn messaging_rules(&self, school: SchoolId) -> StoreResult<MessagingRules>;
-    async fn set_messaging_rules(&self, school: SchoolId, rules: &MessagingRules, now: i64) -> StoreResult<()>;
+    async fn set_messaging_rules(
+        &self,
+        school: SchoolId,
+        rules: &MessagingRules,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Creates the thread, its first message and every membership in one
     /// transaction; returns (thread id, message id).
     async fn create_thread(&self, thread: &NewThread) -> StoreResult<(i64, i64)>;
@@ -178,7 +190,12 @@ pub trait MessagingRepo {
         now: i64,
     ) -> StoreResult<i64>;
     /// The private-reply thread `user` started on a broadcast, if any.
-    async fn private_reply_thread(&self, school: SchoolId, broadcast: i64, user: UserId) -> StoreResult<Option<i64>>;
+    async fn private_reply_thread(
+        &self,
+        school: SchoolId,
+        broadcast: i64,
+        user: UserId,
+    ) -> StoreResult<Option<i64>>;
     /// The user's threads, newest first; `search` filters subjects and bodies.
     async fn threads_of(
         &self,
@@ -188,11 +205,21 @@ pub trait MessagingRepo {
         limit: i64,
     ) -> StoreResult<Vec<ThreadSummary>>;
     /// A thread with its messages, only if `user` is a member.
-    async fn thread_for_member(&self, school: SchoolId, thread: i64, user: UserId) -> StoreResult<Option<ThreadView>>;
+    async fn thread_for_member(
+        &self,
+        school: SchoolId,
+        thread: i64,
+        user: UserId,
+    ) -> StoreResult<Option<ThreadView>>;
     async fn mark_read(&self, thread: i64, user: UserId, message: i64) -> StoreResult<()>;
     async fn unread_threads(&self, school: SchoolId, user: UserId) -> StoreResult<i64>;
     async fn messages_sent_since(&self, author: UserId, since: i64) -> StoreResult<i64>;
-    async fn top_senders(&self, school: SchoolId, since: i64, limit: i64) -> StoreResult<Vec<SenderActivity>>;
+    async fn top_senders(
+        &self,
+        school: SchoolId,
+        since: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<SenderActivity>>;
     async fn attachment(&self, school: SchoolId, id: i64) -> StoreResult<Option<AttachmentRow>>;
     async fn is_thread_member(&self, thread: i64, user: UserId) -> StoreResult<bool>;
     /// The thread a message belongs to.
@@ -203,7 +230,13 @@ pub trait MessagingRepo {
 pub trait NewsRepo {
     async fn create_news(&self, news: &NewNews) -> StoreResult<i64>;
     /// The school's news, newest first; only those published at `now` unless `all`.
-    async fn school_news(&self, school: SchoolId, now: i64, all: bool, limit: i64) -> StoreResult<Vec<NewsRow>>;
+    async fn school_news(
+        &self,
+        school: SchoolId,
+        now: i64,
+        all: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<NewsRow>>;
     async fn news_item(&self, school: SchoolId, id: i64) -> StoreResult<Option<NewsRow>>;
     async fn delete_news(&self, school: SchoolId, id: i64) -> StoreResult<bool>;
 }
@@ -213,16 +246,37 @@ pub trait NoteRepo {
     async fn create_note(&self, note: &NewNote) -> StoreResult<i64>;
     async fn note(&self, school: SchoolId, id: i64) -> StoreResult<Option<NoteRow>>;
     /// Notes sent by `author` (or all the school's with `None`), newest first, with counts.
-    async fn notes_sent(&self, school: SchoolId, author: Option<UserId>, limit: i64) -> StoreResult<Vec<NoteSummary>>;
+    async fn notes_sent(
+        &self,
+        school: SchoolId,
+        author: Option<UserId>,
+        limit: i64,
+    ) -> StoreResult<Vec<NoteSummary>>;
     /// Notes about a parent's children, newest first.
-    async fn notes_for_parent(&self, school: SchoolId, parent: UserId, limit: i64) -> StoreResult<Vec<NoteForFamily>>;
+    async fn notes_for_parent(
+        &self,
+        school: SchoolId,
+        parent: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<NoteForFamily>>;
     /// Notes about a pupil (read-only for them).
-    async fn notes_for_pupil(&self, school: SchoolId, pupil: UserId, limit: i64) -> StoreResult<Vec<NoteRow>>;
+    async fn notes_for_pupil(
+        &self,
+        school: SchoolId,
+        pupil: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<NoteRow>>;
     async fn note_status(&self, school: SchoolId, note: i64) -> StoreResult<Vec<NoteFamilyStatus>>;
     /// True if `parent` is a parent of a pupil the note concerns.
     async fn note_concerns_parent(&self, note: i64, parent: UserId) -> StoreResult<bool>;
     async fn note_concerns_pupil(&self, note: i64, pupil: UserId) -> StoreResult<bool>;
     /// Records a signature; false if the parent had already signed.
-    async fn ack_note(&self, school: SchoolId, note: i64, parent: UserId, now: i64) -> StoreResult<bool>;
+    async fn ack_note(
+        &self,
+        school: SchoolId,
+        note: i64,
+        parent: UserId,
+        now: i64,
+    ) -> StoreResult<bool>;
     async fn remind_note(&self, school: SchoolId, note: i64, now: i64) -> StoreResult<()>;
 }

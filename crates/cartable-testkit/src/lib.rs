@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use cartable_app::blobs::FsBlobStore;
 use cartable_app::clock::ManualClock;
 use cartable_app::hashing::{HashCost, HashPool};
 use cartable_app::{App, AppConfig};
@@ -59,6 +60,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let app = App::new(
         store.clone() as Arc<dyn Store>,
         HashPool::new(2, 64, HashCost::for_tests()),
+        Arc::new(FsBlobStore::new(dir.path().join("files")).expect("blob directory")),
         Arc::new(clock.clone()),
         options.app,
     );

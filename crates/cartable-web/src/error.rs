@@ -98,6 +98,11 @@ impl IntoResponse for WebError {
                         "Compte en pause",
                         Some((*retry_after_secs).max(1) as u64),
                     ),
+                    AppError::RateLimited { retry_after_secs, .. } => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "Trop d'envois",
+                        Some(*retry_after_secs),
+                    ),
                     AppError::Busy { retry_after_secs } => {
                         (StatusCode::SERVICE_UNAVAILABLE, "Service très demandé", Some(*retry_after_secs))
                     }

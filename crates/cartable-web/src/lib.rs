@@ -13,6 +13,7 @@ mod middleware;
 mod routes;
 pub mod server;
 mod state;
+pub mod upload;
 
 pub use state::{AppState, WebConfig};
 
@@ -29,7 +30,9 @@ pub const FORM_BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     use routes::*;
     let import_limit = cartable_app::import::MAX_IMPORT_BYTES + 64 * 1024;
-    Router::new()
+    // The streaming reader enforces the per-file caps; this bounds the whole body.
+    let upload_limit = messages::attachment_limits().max_total_bytes as usize + 256 * 1024;
+    let pages = Router::new()
         .route("/", get(home::home))
         .route("/connexion", get(auth::login_page).post(auth::login))
         .route("/deconnexion", post(auth::logout))
@@ -43,12 +46,6 @@ pub fn router(state: AppState) -> Router {
         .route("/personnes/{id}", get(school::person_page))
         .route("/admin/personnes", get(admin::people))
         .route("/admin/classes", get(admin::classes))
-        .route(
-            "/admin/import",
-            get(admin::import_page)
-                .post(admin::import_preview)
-                .layer(DefaultBodyLimit::max(import_limit)),
-        )
         .route("/admin/import/{draft}/appliquer", post(admin::import_apply))
         .route(
             "/admin/codes",
@@ -61,11 +58,49 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/personnes/{id}/desactiver", post(admin::disable))
         .route("/admin/personnes/{id}/reactiver", post(admin::enable))
         .route("/admin/journal", get(admin::audit_log))
+        .route(
+            "/admin/messagerie",
+            get(admin::messaging).post(admin::set_messaging_rules),
+        )
+        .route("/messages/nouveau", get(messages::compose_page))
+        .route("/messages/{id}", get(messages::show))
+        .route("/actualites/nouvelle", get(news::new_page))
+        .route("/actualites/{id}", get(news::show))
+        .route("/actualites/{id}/supprimer", post(news::delete))
+        .route("/carnet/nouveau", get(notes::new_page))
+        .route("/carnet/{id}", get(notes::show))
+        .route("/carnet/{id}/signer", post(notes::sign))
+        .route("/carnet/{id}/relancer", post(notes::remind))
         .route("/operateur", get(operator::schools))
         .route("/healthz", get(health::healthz))
         .route("/static/app.css", get(health::stylesheet))
-        .fallback(health::not_found)
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ));
+    // Uploads and downloads of files: a pupil on a slow connection needs more
+    // than 30 s for 10 MB. Each file is still capped while it streams.
+    let transfers = Router::new()
+        .route(
+            "/admin/import",
+            get(admin::import_page)
+                .post(admin::import_preview)
+                .layer(DefaultBodyLimit::max(import_limit)),
+        )
+        .route("/messages", get(messages::inbox).post(messages::send))
+        .route("/messages/{id}/repondre", post(messages::reply))
+        .route("/actualites", get(news::list).post(news::publish))
+        .route("/carnet", get(notes::list).post(notes::send))
+        .route("/pieces-jointes/{id}", get(messages::download))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(600),
+        ));
+    pages
+        .merge(transfers)
+        .fallback(health::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::ensure_cookie,
@@ -75,9 +110,5 @@ pub fn router(state: AppState) -> Router {
             extract::renew_session_cookie,
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
         .with_state(state)
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
+use cartable_app::blobs::FsBlobStore;
 use cartable_app::clock::SystemClock;
 use cartable_app::demo::{ensure_demo_school, DEMO_PASSWORD};
 use cartable_app::hashing::{HashCost, HashPool};
@@ -101,9 +102,11 @@ async fn open_store(config: &Config) -> Result<SqlStore, RunError> {
 async fn open_app(config: &Config) -> Result<App, RunError> {
     let store = open_store(config).await?;
     let hasher = HashPool::new(config.hash_threads, config.hash_queue, HashCost::default());
+    let blobs = FsBlobStore::new(config.data_dir.join("files"))?;
     Ok(App::new(
         Arc::new(store),
         hasher,
+        Arc::new(blobs),
         Arc::new(SystemClock),
         AppConfig::default(),
     ))

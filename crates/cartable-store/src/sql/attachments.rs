@@ -36,7 +36,8 @@ pub(super) async fn insert(
     Ok(())
 }
 
-pub(super) const COLUMNS: &str = "id, owner_kind, owner_id, blob_key, file_name, content_type, size, sha256";
+pub(super) const COLUMNS: &str =
+    "id, owner_kind, owner_id, blob_key, file_name, content_type, size, sha256";
 
 pub(super) fn row(r: &AnyRow) -> StoreResult<AttachmentRow> {
     Ok(AttachmentRow {
@@ -64,7 +65,11 @@ pub(super) async fn for_owners(
     }
     // Ids are integers from our own rows: safe to inline, and one query
     // instead of one per message.
-    let list = owners.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = owners
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM attachments WHERE school_id = $1 AND owner_kind = $2 AND owner_id IN ({list}) ORDER BY id"
     ))

@@ -130,7 +130,11 @@ impl ClassRepo for SqlStore {
         rows.iter().map(rows::summary).collect()
     }
 
-    async fn class_parents(&self, school: SchoolId, class: ClassId) -> StoreResult<Vec<UserSummary>> {
+    async fn class_parents(
+        &self,
+        school: SchoolId,
+        class: ClassId,
+    ) -> StoreResult<Vec<UserSummary>> {
         let rows = sqlx::query(&format!(
             "SELECT DISTINCT {SUMMARY_COLUMNS}, NULL AS detail FROM enrolments e \
              JOIN parent_links l ON l.child_id = e.pupil_id JOIN users u ON u.id = l.parent_id \

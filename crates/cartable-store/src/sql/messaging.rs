@@ -6,8 +6,8 @@ use sqlx::Row;
 use super::rows::{self, SUMMARY_COLUMNS};
 use super::{attachments, bool_int, SqlStore};
 use crate::{
-    AttachmentRow, MessageView, MessagingRepo, NewAttachment, NewThread, SenderActivity, StoreError,
-    StoreResult, ThreadSummary, ThreadView,
+    AttachmentRow, MessageView, MessagingRepo, NewAttachment, NewThread, SenderActivity,
+    StoreError, StoreResult, ThreadSummary, ThreadView,
 };
 
 /// Rows per multi-row INSERT: 3 parameters each stays far below SQLite's and
@@ -47,7 +47,12 @@ impl MessagingRepo for SqlStore {
         })
     }
 
-    async fn set_messaging_rules(&self, school: SchoolId, r: &MessagingRules, now: i64) -> StoreResult<()> {
+    async fn set_messaging_rules(
+        &self,
+        school: SchoolId,
+        r: &MessagingRules,
+        now: i64,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO messaging_rules (school_id, pupils_to_teachers, pupils_to_staff, pupils_to_classmates, parents_to_teachers, parents_to_staff, parents_to_parents, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -107,7 +112,15 @@ impl MessagingRepo for SqlStore {
         members.dedup();
         for chunk in members.chunks(MEMBER_CHUNK) {
             let values = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * i + 1,
+                        4 * i + 2,
+                        4 * i + 3,
+                        4 * i + 4
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
@@ -117,11 +130,23 @@ impl MessagingRepo for SqlStore {
             for user in chunk {
                 // The author has read their own message.
                 let read = if *user == t.author_id { message_id } else { 0 };
-                q = q.bind(thread_id).bind(user.0).bind(t.school_id.0).bind(read);
+                q = q
+                    .bind(thread_id)
+                    .bind(user.0)
+                    .bind(t.school_id.0)
+                    .bind(read);
             }
             q.execute(&mut *tx).await?;
         }
-        attachments::insert(&mut tx, t.school_id, "message", message_id, &t.attachments, t.now).await?;
+        attachments::insert(
+            &mut tx,
+            t.school_id,
+            "message",
+            message_id,
+            &t.attachments,
+            t.now,
+        )
+        .await?;
         tx.commit().await?;
         Ok((thread_id, message_id))
     }
@@ -144,7 +169,9 @@ impl MessagingRepo for SqlStore {
             .fetch_optional(&mut *tx)
             .await?;
         if member.is_none() {
-            return Err(StoreError::NotFound(format!("thread #{thread} for user #{author}")));
+            return Err(StoreError::NotFound(format!(
+                "thread #{thread} for user #{author}"
+            )));
         }
         let message_id: i64 = sqlx::query(
             "INSERT INTO messages (thread_id, school_id, author_id, body_md, body_html, created_at) \
@@ -176,7 +203,12 @@ impl MessagingRepo for SqlStore {
         Ok(message_id)
     }
 
-    async fn private_reply_thread(&self, school: SchoolId, broadcast: i64, user: UserId) -> StoreResult<Option<i64>> {
+    async fn private_reply_thread(
+        &self,
+        school: SchoolId,
+        broadcast: i64,
+        user: UserId,
+    ) -> StoreResult<Option<i64>> {
         let row = sqlx::query(
             "SELECT t.id FROM threads t JOIN thread_members m ON m.thread_id = t.id AND m.user_id = $3 \
              WHERE t.school_id = $1 AND t.reply_to_thread_id = $2 AND t.author_id = $3 ORDER BY t.id LIMIT 1",
@@ -189,7 +221,13 @@ impl MessagingRepo for SqlStore {
         Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
-    async fn threads_of(&self, school: SchoolId, user: UserId, search: Option<&str>, limit: i64) -> StoreResult<Vec<ThreadSummary>> {
+    async fn threads_of(
+        &self,
+        school: SchoolId,
+        user: UserId,
+        search: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<ThreadSummary>> {
         let filter = match search {
             Some(_) => {
                 " AND (LOWER(t.subject) LIKE $4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages s \
@@ -229,7 +267,12 @@ impl MessagingRepo for SqlStore {
             .collect()
     }
 
-    async fn thread_for_member(&self, school: SchoolId, thread: i64, user: UserId) -> StoreResult<Option<ThreadView>> {
+    async fn thread_for_member(
+        &self,
+        school: SchoolId,
+        thread: i64,
+        user: UserId,
+    ) -> StoreResult<Option<ThreadView>> {
         let head = sqlx::query(
             "SELECT t.id, t.subject, t.author_id, t.private_replies, t.reply_to_thread_id FROM threads t \
              JOIN thread_members m ON m.thread_id = t.id AND m.user_id = $3 WHERE t.id = $1 AND t.school_id = $2",
@@ -257,7 +300,10 @@ impl MessagingRepo for SqlStore {
         .bind(thread)
         .fetch_all(&self.pool)
         .await?;
-        let ids: Vec<i64> = message_rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = message_rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
         let mut files = attachments::for_owners(&self.pool, school, "message", &ids).await?;
         let messages = message_rows
             .iter()
@@ -313,15 +359,22 @@ impl MessagingRepo for SqlStore {
     }
 
     async fn messages_sent_since(&self, author: UserId, since: i64) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE author_id = $1 AND created_at >= $2")
-            .bind(author.0)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM messages WHERE author_id = $1 AND created_at >= $2",
+        )
+        .bind(author.0)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get("n")?)
     }
 
-    async fn top_senders(&self, school: SchoolId, since: i64, limit: i64) -> StoreResult<Vec<SenderActivity>> {
+    async fn top_senders(
+        &self,
+        school: SchoolId,
+        since: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<SenderActivity>> {
         let rows = sqlx::query(&format!(
             "SELECT {SUMMARY_COLUMNS}, NULL AS detail, s.n AS messages, \
                (SELECT COUNT(*) FROM messages m2 JOIN thread_members tm ON tm.thread_id = m2.thread_id \
@@ -358,11 +411,13 @@ impl MessagingRepo for SqlStore {
     }
 
     async fn is_thread_member(&self, thread: i64, user: UserId) -> StoreResult<bool> {
-        let row = sqlx::query("SELECT 1 AS one FROM thread_members WHERE thread_id = $1 AND user_id = $2")
-            .bind(thread)
-            .bind(user.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM thread_members WHERE thread_id = $1 AND user_id = $2",
+        )
+        .bind(thread)
+        .bind(user.0)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.is_some())
     }
 

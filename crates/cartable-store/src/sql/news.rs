@@ -8,7 +8,8 @@ use sqlx::Row;
 use super::{attachments, SqlStore};
 use crate::{NewNews, NewsRepo, NewsRow, StoreResult};
 
-const NEWS_COLUMNS: &str = "n.id, n.author_id, u.first_name, u.last_name, n.title, n.body_html, n.audience, \
+const NEWS_COLUMNS: &str =
+    "n.id, n.author_id, u.first_name, u.last_name, n.title, n.body_html, n.audience, \
      n.publish_from, n.publish_until";
 
 fn news_row(r: &AnyRow) -> StoreResult<NewsRow> {
@@ -32,7 +33,11 @@ fn news_row(r: &AnyRow) -> StoreResult<NewsRow> {
 
 impl SqlStore {
     /// Fills in the classes and attachments of news rows.
-    async fn complete_news(&self, school: SchoolId, mut items: Vec<NewsRow>) -> StoreResult<Vec<NewsRow>> {
+    async fn complete_news(
+        &self,
+        school: SchoolId,
+        mut items: Vec<NewsRow>,
+    ) -> StoreResult<Vec<NewsRow>> {
         let ids: Vec<i64> = items.iter().map(|n| n.id).collect();
         if ids.is_empty() {
             return Ok(items);
@@ -81,11 +86,12 @@ impl NewsRepo for SqlStore {
         .await?
         .try_get("id")?;
         for class in &n.classes {
-            let found = sqlx::query("SELECT 1 AS one FROM classes WHERE id = $1 AND school_id = $2")
-                .bind(class.0)
-                .bind(n.school_id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let found =
+                sqlx::query("SELECT 1 AS one FROM classes WHERE id = $1 AND school_id = $2")
+                    .bind(class.0)
+                    .bind(n.school_id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if found.is_none() {
                 return Err(crate::StoreError::NotFound(format!("class #{class}")));
             }
@@ -101,7 +107,13 @@ impl NewsRepo for SqlStore {
         Ok(id)
     }
 
-    async fn school_news(&self, school: SchoolId, now: i64, all: bool, limit: i64) -> StoreResult<Vec<NewsRow>> {
+    async fn school_news(
+        &self,
+        school: SchoolId,
+        now: i64,
+        all: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<NewsRow>> {
         let window = if all {
             ""
         } else {

@@ -7,7 +7,9 @@ use sqlx::Row;
 
 use super::rows::{self, SUMMARY_COLUMNS};
 use super::{attachments, SqlStore};
-use crate::{NewNote, NoteFamilyStatus, NoteForFamily, NoteRepo, NoteRow, NoteSummary, StoreResult};
+use crate::{
+    NewNote, NoteFamilyStatus, NoteForFamily, NoteRepo, NoteRow, NoteSummary, StoreResult,
+};
 
 const NOTE_COLUMNS: &str =
     "n.id, n.author_id, u.first_name, u.last_name, n.title, n.body_html, n.created_at, n.reminded_at";
@@ -30,7 +32,11 @@ fn note_row(r: &AnyRow) -> StoreResult<NoteRow> {
 }
 
 impl SqlStore {
-    async fn with_note_files(&self, school: SchoolId, mut notes: Vec<NoteRow>) -> StoreResult<Vec<NoteRow>> {
+    async fn with_note_files(
+        &self,
+        school: SchoolId,
+        mut notes: Vec<NoteRow>,
+    ) -> StoreResult<Vec<NoteRow>> {
         let ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
         let mut files = attachments::for_owners(&self.pool, school, "note", &ids).await?;
         for n in &mut notes {
@@ -70,11 +76,13 @@ impl NoteRepo for SqlStore {
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
-                let dup = sqlx::query("SELECT 1 AS one FROM note_pupils WHERE note_id = $1 AND pupil_id = $2")
-                    .bind(id)
-                    .bind(pupil.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let dup = sqlx::query(
+                    "SELECT 1 AS one FROM note_pupils WHERE note_id = $1 AND pupil_id = $2",
+                )
+                .bind(id)
+                .bind(pupil.0)
+                .fetch_optional(&mut *tx)
+                .await?;
                 if dup.is_none() {
                     return Err(crate::StoreError::NotFound(format!("pupil #{pupil}")));
                 }
@@ -94,12 +102,20 @@ impl NoteRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(self.with_note_files(school, vec![note_row(&r)?]).await?.pop()),
+            Some(r) => Ok(self
+                .with_note_files(school, vec![note_row(&r)?])
+                .await?
+                .pop()),
             None => Ok(None),
         }
     }
 
-    async fn notes_sent(&self, school: SchoolId, author: Option<UserId>, limit: i64) -> StoreResult<Vec<NoteSummary>> {
+    async fn notes_sent(
+        &self,
+        school: SchoolId,
+        author: Option<UserId>,
+        limit: i64,
+    ) -> StoreResult<Vec<NoteSummary>> {
         let sql = format!(
             "SELECT {NOTE_COLUMNS}, \
                (SELECT COUNT(*) FROM note_pupils p WHERE p.note_id = n.id) AS pupils, \
@@ -126,7 +142,12 @@ impl NoteRepo for SqlStore {
         Ok(out)
     }
 
-    async fn notes_for_parent(&self, school: SchoolId, parent: UserId, limit: i64) -> StoreResult<Vec<NoteForFamily>> {
+    async fn notes_for_parent(
+        &self,
+        school: SchoolId,
+        parent: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<NoteForFamily>> {
         let rows = sqlx::query(&format!(
             "SELECT {NOTE_COLUMNS}, c.first_name AS child_first, a.acked_at FROM notes n \
              JOIN users u ON u.id = n.author_id \
@@ -161,17 +182,27 @@ impl NoteRepo for SqlStore {
             );
         }
         order.truncate(limit.max(0) as usize);
-        let notes: Vec<NoteRow> = order.iter().filter_map(|id| by_note.get(id).map(|f| f.note.clone())).collect();
+        let notes: Vec<NoteRow> = order
+            .iter()
+            .filter_map(|id| by_note.get(id).map(|f| f.note.clone()))
+            .collect();
         let notes = self.with_note_files(school, notes).await?;
         Ok(notes
             .into_iter()
             .filter_map(|note| {
-                by_note.remove(&note.id).map(|f| NoteForFamily { note, ..f })
+                by_note
+                    .remove(&note.id)
+                    .map(|f| NoteForFamily { note, ..f })
             })
             .collect())
     }
 
-    async fn notes_for_pupil(&self, school: SchoolId, pupil: UserId, limit: i64) -> StoreResult<Vec<NoteRow>> {
+    async fn notes_for_pupil(
+        &self,
+        school: SchoolId,
+        pupil: UserId,
+        limit: i64,
+    ) -> StoreResult<Vec<NoteRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {NOTE_COLUMNS} FROM notes n JOIN users u ON u.id = n.author_id \
              JOIN note_pupils p ON p.note_id = n.id AND p.pupil_id = $2 \
@@ -238,15 +269,22 @@ impl NoteRepo for SqlStore {
     }
 
     async fn note_concerns_pupil(&self, note: i64, pupil: UserId) -> StoreResult<bool> {
-        let row = sqlx::query("SELECT 1 AS one FROM note_pupils WHERE note_id = $1 AND pupil_id = $2")
-            .bind(note)
-            .bind(pupil.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT 1 AS one FROM note_pupils WHERE note_id = $1 AND pupil_id = $2")
+                .bind(note)
+                .bind(pupil.0)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.is_some())
     }
 
-    async fn ack_note(&self, school: SchoolId, note: i64, parent: UserId, now: i64) -> StoreResult<bool> {
+    async fn ack_note(
+        &self,
+        school: SchoolId,
+        note: i64,
+        parent: UserId,
+        now: i64,
+    ) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO note_acks (note_id, parent_id, school_id, acked_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )

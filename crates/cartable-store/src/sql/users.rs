@@ -223,9 +223,13 @@ impl UserRepo for SqlStore {
         }))
     }
 
-    async fn school_people_facts(&self, school: SchoolId) -> StoreResult<Vec<(UserSummary, PersonFacts)>> {
+    async fn school_people_facts(
+        &self,
+        school: SchoolId,
+    ) -> StoreResult<Vec<(UserSummary, PersonFacts)>> {
         let people = self.people(school, None).await?;
-        let mut classes: std::collections::HashMap<i64, BTreeSet<ClassId>> = std::collections::HashMap::new();
+        let mut classes: std::collections::HashMap<i64, BTreeSet<ClassId>> =
+            std::collections::HashMap::new();
         // Same meaning as CLASSES_OF_SQL, for the whole school at once.
         let rows = sqlx::query(
             "SELECT pupil_id AS user_id, class_id FROM enrolments WHERE school_id = $1 \

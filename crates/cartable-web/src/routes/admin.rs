@@ -641,7 +641,7 @@ pub fn french_date(secs: i64) -> String {
     format!("{d:02}/{m:02}/{y:04}")
 }
 
-fn french_datetime(secs: i64) -> String {
+pub fn french_datetime(secs: i64) -> String {
     let (y, m, d, sod) = civil(secs);
     format!(
         "{d:02}/{m:02}/{y:04} {:02}:{:02} UTC",
@@ -663,4 +663,57 @@ mod tests {
             "01/09/2026 08:05 UTC"
         );
     }
+}
+
+#[derive(Template)]
+#[template(path = "admin_messaging.html")]
+struct MessagingPage {
+    layout: Layout,
+    rules: cartable_domain::messaging::MessagingRules,
+    senders: Vec<cartable_store::SenderActivity>,
+}
+
+pub async fn messaging(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> WebResult<Response> {
+    let (rules, senders) = state.app.messaging_overview(&session.actor).await?;
+    let page = MessagingPage {
+        layout: Layout::signed_in("Messagerie de l'établissement", &csrf, &session),
+        rules,
+        senders,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RulesForm {
+    pupils_to_teachers: Option<String>,
+    pupils_to_staff: Option<String>,
+    pupils_to_classmates: Option<String>,
+    parents_to_teachers: Option<String>,
+    parents_to_staff: Option<String>,
+    parents_to_parents: Option<String>,
+}
+
+pub async fn set_messaging_rules(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    CsrfForm(form): CsrfForm<RulesForm>,
+) -> WebResult<Response> {
+    let rules = cartable_domain::messaging::MessagingRules {
+        pupils_to_teachers: form.pupils_to_teachers.is_some(),
+        pupils_to_staff: form.pupils_to_staff.is_some(),
+        pupils_to_classmates: form.pupils_to_classmates.is_some(),
+        parents_to_teachers: form.parents_to_teachers.is_some(),
+        parents_to_staff: form.parents_to_staff.is_some(),
+        parents_to_parents: form.parents_to_parents.is_some(),
+    };
+    state
+        .app
+        .set_messaging_rules(&session.actor, rules, &client)
+        .await?;
+    Ok(Redirect::to("/admin/messagerie?ok=1").into_response())
 }

@@ -46,6 +46,9 @@ struct HomePage {
     children: Vec<ChildCard>,
     teaching: Vec<ClassSummary>,
     manager: Option<ManagerCard>,
+    unread: i64,
+    news: Vec<super::news::NewsCard>,
+    notes_to_sign: Vec<cartable_store::NoteForFamily>,
 }
 
 pub async fn home(
@@ -73,6 +76,18 @@ pub async fn home(
         children: Vec::new(),
         teaching: Vec::new(),
         manager: None,
+        unread: state.app.unread_threads(&session.actor).await?,
+        news: super::news::cards(
+            state.app.news_for(&session.actor, 3).await?,
+            state.app.now(),
+        ),
+        notes_to_sign: state
+            .app
+            .notes_for_parent(&session.actor)
+            .await?
+            .into_iter()
+            .filter(|n| n.acked_at.is_none())
+            .collect(),
     };
     match role {
         Role::Pupil => page.my_classes = class_cards(&state, school, &session).await?,

@@ -5,6 +5,9 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod messages;
+pub mod news;
+pub mod notes;
 pub mod operator;
 pub mod school;
 
