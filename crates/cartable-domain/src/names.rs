@@ -84,6 +84,13 @@ pub fn fold_key(raw: &str) -> String {
         .collect()
 }
 
+/// Folds text for substring search: ASCII, lower case, accents removed
+/// ("Été à la Piscine" -> "ete a la piscine"), so that a search typed on a
+/// phone without accents finds what was written with them.
+pub fn search_key(raw: &str) -> String {
+    deunicode::deunicode(raw).to_lowercase()
+}
+
 /// A login: lower-case ASCII letters, digits, dots and dashes, 3 to 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Login(String);

@@ -15,6 +15,8 @@ CREATE TABLE threads (
     id INTEGER PRIMARY KEY,
     school_id INTEGER NOT NULL REFERENCES schools(id),
     subject TEXT NOT NULL,
+    -- Folded for search (ASCII, lower case): see names::search_key.
+    subject_search TEXT NOT NULL DEFAULT '',
     author_id INTEGER NOT NULL REFERENCES users(id),
     created_at INTEGER NOT NULL,
     last_message_id INTEGER NOT NULL DEFAULT 0,
@@ -42,6 +44,7 @@ CREATE TABLE messages (
     author_id INTEGER NOT NULL REFERENCES users(id),
     body_md TEXT NOT NULL,
     body_html TEXT NOT NULL,
+    body_search TEXT NOT NULL DEFAULT '',
     created_at INTEGER NOT NULL
 );
 CREATE INDEX messages_thread ON messages (thread_id, id);

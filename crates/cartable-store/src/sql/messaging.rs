@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use cartable_domain::messaging::MessagingRules;
+use cartable_domain::names::search_key;
 use cartable_domain::{SchoolId, UserId};
 use sqlx::Row;
 
@@ -16,8 +17,7 @@ const MEMBER_CHUNK: usize = 500;
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.
 fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .to_lowercase()
+    let escaped = search_key(search)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
@@ -77,8 +77,8 @@ impl MessagingRepo for SqlStore {
     async fn create_thread(&self, t: &NewThread) -> StoreResult<(i64, i64)> {
         let mut tx = self.begin_write().await?;
         let thread_id: i64 = sqlx::query(
-            "INSERT INTO threads (school_id, subject, author_id, created_at, last_message_at, private_replies, reply_to_thread_id) \
-             VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING id",
+            "INSERT INTO threads (school_id, subject, subject_search, author_id, created_at, last_message_at, private_replies, reply_to_thread_id) \
+             VALUES ($1, $2, $7, $3, $4, $4, $5, $6) RETURNING id",
         )
         .bind(t.school_id.0)
         .bind(&t.subject)
@@ -86,12 +86,13 @@ impl MessagingRepo for SqlStore {
         .bind(t.now)
         .bind(bool_int(t.private_replies))
         .bind(t.reply_to_thread_id)
+        .bind(search_key(&t.subject))
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
         let message_id: i64 = sqlx::query(
-            "INSERT INTO messages (thread_id, school_id, author_id, body_md, body_html, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO messages (thread_id, school_id, author_id, body_md, body_html, body_search, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $7, $6) RETURNING id",
         )
         .bind(thread_id)
         .bind(t.school_id.0)
@@ -99,6 +100,7 @@ impl MessagingRepo for SqlStore {
         .bind(&t.body_md)
         .bind(&t.body_html)
         .bind(t.now)
+        .bind(search_key(&t.body_md))
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
@@ -138,6 +140,24 @@ impl MessagingRepo for SqlStore {
             }
             q.execute(&mut *tx).await?;
         }
+        // Every member must belong to the thread's school: a thread never
+        // crosses schools, whatever the caller checked.
+        let in_school: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM thread_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.thread_id = $1 AND u.school_id = $2",
+        )
+        .bind(thread_id)
+        .bind(t.school_id.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if in_school != members.len() as i64 {
+            return Err(StoreError::NotFound(format!(
+                "{} member(s) of this thread are not in school {}",
+                members.len() as i64 - in_school,
+                t.school_id
+            )));
+        }
         attachments::insert(
             &mut tx,
             t.school_id,
@@ -174,8 +194,8 @@ impl MessagingRepo for SqlStore {
             )));
         }
         let message_id: i64 = sqlx::query(
-            "INSERT INTO messages (thread_id, school_id, author_id, body_md, body_html, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO messages (thread_id, school_id, author_id, body_md, body_html, body_search, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $7, $6) RETURNING id",
         )
         .bind(thread)
         .bind(school.0)
@@ -183,6 +203,7 @@ impl MessagingRepo for SqlStore {
         .bind(body_md)
         .bind(body_html)
         .bind(now)
+        .bind(search_key(body_md))
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
@@ -230,8 +251,8 @@ impl MessagingRepo for SqlStore {
     ) -> StoreResult<Vec<ThreadSummary>> {
         let filter = match search {
             Some(_) => {
-                " AND (LOWER(t.subject) LIKE $4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages s \
-                   WHERE s.thread_id = t.id AND LOWER(s.body_md) LIKE $4 ESCAPE '\\'))"
+                " AND (t.subject_search LIKE $4 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages s \
+                   WHERE s.thread_id = t.id AND s.body_search LIKE $4 ESCAPE '\\'))"
             }
             None => "",
         };

@@ -286,7 +286,12 @@ impl NoteRepo for SqlStore {
         now: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO note_acks (note_id, parent_id, school_id, acked_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            // Only a parent of a pupil the note concerns, in the note's school.
+            "INSERT INTO note_acks (note_id, parent_id, school_id, acked_at) \
+             SELECT n.id, l.parent_id, n.school_id, $4 FROM notes n \
+             JOIN note_pupils p ON p.note_id = n.id JOIN parent_links l ON l.child_id = p.pupil_id \
+             WHERE n.id = $1 AND l.parent_id = $2 AND n.school_id = $3 LIMIT 1 \
+             ON CONFLICT DO NOTHING",
         )
         .bind(note)
         .bind(parent.0)
