@@ -54,3 +54,31 @@ pub fn postgres_for_tests(what: &str) -> Option<String> {
         }
     }
 }
+
+/// Drops a database made by [`fresh_postgres_database`] (tests call it at the
+/// end; CI also drops every `cartable_test_*` database when it finishes).
+pub async fn drop_postgres_database(admin_url: &str, url: &str) -> StoreResult<()> {
+    let Some(name) = url
+        .rsplit('/')
+        .next()
+        .map(|n| n.split('?').next().unwrap_or(n))
+    else {
+        return Ok(());
+    };
+    if !name.starts_with("cartable_test_")
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(StoreError::Config(format!(
+            "refusing to drop {name}: not a test database"
+        )));
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(admin_url)
+        .await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    Ok(())
+}

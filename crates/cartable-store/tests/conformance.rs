@@ -20,16 +20,16 @@ async fn sqlite_store() -> (SqlStore, tempfile::TempDir) {
     )
 }
 
-async fn postgres_store() -> Option<SqlStore> {
+/// A store on a fresh PostgreSQL database, with what is needed to drop it after.
+async fn postgres_store() -> Option<(SqlStore, String, String)> {
     let admin = postgres_for_tests("the storage conformance suite")?;
     let url = fresh_postgres_database(&admin)
         .await
         .expect("create a fresh PostgreSQL database");
-    Some(
-        SqlStore::connect(&url, &PoolSettings::default())
-            .await
-            .expect("connect to PostgreSQL"),
-    )
+    let store = SqlStore::connect(&url, &PoolSettings::default())
+        .await
+        .expect("connect to PostgreSQL");
+    Some((store, admin, url))
 }
 
 macro_rules! conformance {
@@ -47,8 +47,12 @@ macro_rules! conformance {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    if let Some(store) = super::postgres_store().await {
+                    if let Some((store, admin, url)) = super::postgres_store().await {
                         super::$name(&store).await;
+                        store.close().await;
+                        cartable_store::testing::drop_postgres_database(&admin, &url)
+                            .await
+                            .expect("drop the test database");
                     }
                 }
             )*
