@@ -5,62 +5,13 @@
 use cartable_domain::names::{BirthDate, ClassName, PersonName};
 use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
 use cartable_domain::{ClassId, Role, SchoolId, UserId};
-use cartable_store::sql::{PoolSettings, SqlStore};
-use cartable_store::testing::{fresh_postgres_database, postgres_for_tests};
+use cartable_store::sql::SqlStore;
 use cartable_store::*;
 
-async fn sqlite_store() -> (SqlStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("cartable.db").display());
-    (
-        SqlStore::connect(&url, &PoolSettings::default())
-            .await
-            .unwrap(),
-        dir,
-    )
-}
-
-/// A store on a fresh PostgreSQL database, with what is needed to drop it after.
-async fn postgres_store() -> Option<(SqlStore, String, String)> {
-    let admin = postgres_for_tests("the storage conformance suite")?;
-    let url = fresh_postgres_database(&admin)
-        .await
-        .expect("create a fresh PostgreSQL database");
-    let store = SqlStore::connect(&url, &PoolSettings::default())
-        .await
-        .expect("connect to PostgreSQL");
-    Some((store, admin, url))
-}
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let (store, _dir) = super::sqlite_store().await;
-                    super::$name(&store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    if let Some((store, admin, url)) = super::postgres_store().await {
-                        super::$name(&store).await;
-                        store.close().await;
-                        cartable_store::testing::drop_postgres_database(&admin, &url)
-                            .await
-                            .expect("drop the test database");
-                    }
-                }
-            )*
-        }
-    };
-}
+mod common;
 
 conformance!(
+    "the storage conformance suite";
     migrations_are_idempotent_and_schools_are_unique,
     users_and_credentials,
     sessions_live_and_die,
