@@ -213,7 +213,7 @@ impl App {
         let limits = sending_limits(actor.role);
         let sent = self
             .store
-            .messages_sent_since(actor.user_id, self.now() - 3600)
+            .messages_sent_since(actor.user_id, self.now() - 3600 + 1)
             .await?;
         if sent >= limits.messages_per_hour {
             self.audit(

@@ -89,7 +89,18 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
         (ViewDirectory, Resource::School(s)) => {
             in_school(s) && matches!(actor.role, SchoolAdmin | Staff)
         }
-        (ImportRoster | ViewAudit, Resource::School(s)) => {
+        (PublishNews, Resource::School(s)) => {
+            in_school(s) && matches!(actor.role, SchoolAdmin | Staff)
+        }
+        (SendNote, Resource::Class { school, class }) => {
+            in_school(school)
+                && match actor.role {
+                    SchoolAdmin | Staff => true,
+                    Teacher => actor.classes.contains(&class),
+                    _ => false,
+                }
+        }
+        (ImportRoster | ViewAudit | ManageMessaging, Resource::School(s)) => {
             in_school(s) && actor.role == SchoolAdmin
         }
 
@@ -313,6 +324,44 @@ mod tests {
             !can(&admin, Action::DisableAccount, Resource::Person(&me)),
             "an admin cannot lock themself out"
         );
+    }
+
+    #[test]
+    fn news_notes_and_messaging_rules() {
+        let school = SchoolId(1);
+        let class = |c| Resource::Class {
+            school,
+            class: ClassId(c),
+        };
+        let staff = actor(Role::Staff, 1, &[], &[]);
+        let admin = actor(Role::SchoolAdmin, 1, &[], &[]);
+        let teacher = actor(Role::Teacher, 1, &[10], &[]);
+        let parent = actor(Role::Parent, 1, &[10], &[20]);
+        assert!(can(&staff, Action::PublishNews, Resource::School(school)));
+        assert!(!can(
+            &teacher,
+            Action::PublishNews,
+            Resource::School(school)
+        ));
+        assert!(!can(
+            &staff,
+            Action::PublishNews,
+            Resource::School(SchoolId(2))
+        ));
+        assert!(can(&teacher, Action::SendNote, class(10)));
+        assert!(!can(&teacher, Action::SendNote, class(11)));
+        assert!(can(&staff, Action::SendNote, class(11)));
+        assert!(!can(&parent, Action::SendNote, class(10)));
+        assert!(can(
+            &admin,
+            Action::ManageMessaging,
+            Resource::School(school)
+        ));
+        assert!(!can(
+            &staff,
+            Action::ManageMessaging,
+            Resource::School(school)
+        ));
     }
 
     #[test]

@@ -207,6 +207,19 @@ pub fn refusal_status(e: &AppError) -> axum::http::StatusCode {
     }
 }
 
+/// The form page again, with the status, the stable code and, for a limit,
+/// when to retry.
+pub fn refusal(e: &AppError, page: axum::response::Html<String>) -> Response {
+    let mut resp = (refusal_status(e), page).into_response();
+    if let Ok(code) = e.code().parse() {
+        resp.headers_mut().insert("x-cartable-error", code);
+    }
+    if let AppError::RateLimited { retry_after_secs, .. } = e {
+        resp.headers_mut().insert("retry-after", (*retry_after_secs).into());
+    }
+    resp
+}
+
 pub async fn send(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -260,7 +273,7 @@ pub async fn send(
                         field(&form, "message").to_string(),
                     )
                     .await?;
-                    Ok((refusal_status(&e), render(&page)?).into_response())
+                    Ok(refusal(&e, render(&page)?))
                 }
                 other => Err(other.into()),
             }
@@ -375,7 +388,7 @@ pub async fn reply(
                 AppError::Invalid { .. } | AppError::RateLimited { .. } => {
                     let page =
                         thread_page(&state, &session, &csrf, id, Some(e.message_fr())).await?;
-                    Ok((refusal_status(&e), render(&page)?).into_response())
+                    Ok(refusal(&e, render(&page)?))
                 }
                 other => Err(other.into()),
             }

@@ -14,7 +14,7 @@ use cartable_domain::policy::{can, Action, Resource};
 use cartable_domain::ClassId;
 use cartable_store::{ClassSummary, NewsRow};
 
-use super::messages::{attachment_limits, attachments_of, discard, field, refusal_status};
+use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
 use super::{authorize, render, school_of};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
@@ -250,7 +250,7 @@ pub async fn publish(
                         field(&form, "texte").into(),
                     )
                     .await?;
-                    Ok((refusal_status(&e), render(&page)?).into_response())
+                    Ok(refusal(&e, render(&page)?))
                 }
                 other => Err(other.into()),
             }

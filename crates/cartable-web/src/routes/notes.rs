@@ -14,7 +14,7 @@ use cartable_store::{
     ClassSummary, NoteFamilyStatus, NoteForFamily, NoteRow, NoteSummary, UserSummary,
 };
 
-use super::messages::{attachment_limits, attachments_of, discard, field, refusal_status};
+use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
 use super::{render, school_of};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
@@ -166,7 +166,7 @@ pub async fn send(
                         field(&form, "texte").into(),
                     )
                     .await?;
-                    Ok((refusal_status(&e), render(&page)?).into_response())
+                    Ok(refusal(&e, render(&page)?))
                 }
                 other => Err(other.into()),
             }
