@@ -212,6 +212,16 @@ impl App {
         })
     }
 
+    /// Refusing an action on a note: 403 to someone who may read it (nothing
+    /// to hide from them), 404 to anyone else (its existence is not theirs to know).
+    async fn refusal_for(&self, actor: &Actor, id: i64) -> Result<AppError, AppError> {
+        Ok(if self.may_read_note(actor, id).await? {
+            AppError::Forbidden
+        } else {
+            AppError::NotFound
+        })
+    }
+
     /// A parent signs a note once; signing again changes nothing.
     pub async fn ack_note(
         &self,
@@ -222,7 +232,7 @@ impl App {
         let school = actor.school_id.ok_or(AppError::NotFound)?;
         if actor.role != Role::Parent || !self.store.note_concerns_parent(id, actor.user_id).await?
         {
-            return Err(AppError::NotFound);
+            return Err(self.refusal_for(actor, id).await?);
         }
         let first = self
             .store
@@ -256,7 +266,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         if !(note.author_id == actor.user_id || manages(actor)) {
-            return Err(AppError::NotFound);
+            return Err(self.refusal_for(actor, id).await?);
         }
         self.store.remind_note(school, id, self.now()).await?;
         self.audit(

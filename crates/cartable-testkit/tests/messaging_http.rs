@@ -1313,7 +1313,8 @@ async fn liaison_book_notes_are_signed_once_and_reminded() {
         post(&pupil, &format!("/carnet/{note}/signer"), &[])
             .await
             .status,
-        404
+        403,
+        "the pupil may read the note, not sign it"
     );
 
     // Families of another class do not see it.

@@ -214,8 +214,12 @@ pub fn refusal(e: &AppError, page: axum::response::Html<String>) -> Response {
     if let Ok(code) = e.code().parse() {
         resp.headers_mut().insert("x-cartable-error", code);
     }
-    if let AppError::RateLimited { retry_after_secs, .. } = e {
-        resp.headers_mut().insert("retry-after", (*retry_after_secs).into());
+    if let AppError::RateLimited {
+        retry_after_secs, ..
+    } = e
+    {
+        resp.headers_mut()
+            .insert("retry-after", (*retry_after_secs).into());
     }
     resp
 }
