@@ -1,213 +1,29 @@
 // Browser journeys for Cartable: the real binary (`cartable demo`) on a random
 // port with a fresh data directory, driven by playwright-core in Debian's
 // Chromium. Every page visited is checked with axe-core (WCAG 2.1 A/AA) and
-// photographed on a desktop and a phone viewport into e2e/test-results/.
+// photographed on a desktop and a phone viewport into e2e/test-results/parcours/.
+// The shared machinery (server, browser, axe, screenshots) is in support.mjs.
 //
 // Run with `bash e2e/run.sh` from the repository root, or `node --test tests/`
 // from e2e/ once the binary is built.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import {
+  Harness, NAV_TIMEOUT, TEST_TIMEOUT, goto, logIn, text, heading1,
+} from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const REPO_ROOT = path.resolve(E2E_DIR, '..');
-const RESULTS_DIR = path.join(E2E_DIR, 'test-results');
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
-
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 360, height: 740 },
-];
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const NAV_TIMEOUT = 15_000;
-const ACTION_TIMEOUT = 10_000;
-const STARTUP_TIMEOUT = 30_000;
-const TEST_TIMEOUT = 60_000;
 const PAGE_BUDGET_BYTES = 30 * 1024;
 
 const NEW_PASSWORD = 'une phrase facile à retenir 2026';
 
-function cartableBin() {
-  if (process.env.CARTABLE_BIN) return path.resolve(process.env.CARTABLE_BIN);
-  if (process.env.CARGO_TARGET_DIR) {
-    // cargo resolves a relative CARGO_TARGET_DIR against where it runs; run.sh
-    // builds from the repository root.
-    return path.resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR, 'debug', 'cartable');
-  }
-  return path.resolve(E2E_DIR, '..', 'target', 'debug', 'cartable');
-}
-
-// ---------------------------------------------------------------- the server
-
-/** Starts `cartable demo` and resolves with its URL and demo logins. */
-function startServer() {
-  const bin = cartableBin();
-  if (!existsSync(bin)) {
-    throw new Error(`binaire introuvable : ${bin} (construisez-le avec \`cargo build -p cartable\` ou fixez CARTABLE_BIN)`);
-  }
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'cartable-e2e-'));
-  const child = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
-  });
-  const server = { child, dataDir, url: null, logins: [], stderr: '' };
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => {
-    server.stderr = (server.stderr + d).slice(-20_000);
-  });
-  const ready = new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(
-      () => reject(new Error(`le serveur n'a pas démarré en ${STARTUP_TIMEOUT} ms\n${server.stderr}`)),
-      STARTUP_TIMEOUT,
-    );
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`le serveur s'est arrêté (code ${code}, signal ${signal})\n${server.stderr}`));
-    });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        const login = /^(pupil|parent|teacher|staff|school_admin|operator) (\S+) (\S+)$/.exec(line);
-        if (login) server.logins.push({ role: login[1], login: login[2], password: login[3] });
-        const listening = /^Cartable écoute sur (http:\/\/\S+)$/.exec(line);
-        if (listening && !server.url) {
-          server.url = listening[1].replace(/\/$/, '');
-          clearTimeout(timer);
-          resolve(server);
-        }
-      }
-    });
-  });
-  return { server, ready };
-}
-
-async function stopServer(server) {
-  if (!server) return;
-  const { child } = server;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timeout = new Promise((r) => setTimeout(r, 3_000, 'timeout'));
-    if ((await Promise.race([exited, timeout])) === 'timeout') {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  rmSync(server.dataDir, { recursive: true, force: true });
-}
-
-// ------------------------------------------------------- checks on each page
-
-let shotCounter = 0;
-const axeSummary = []; // { page, viewport, serious, other }
-
-/**
- * Runs axe-core on the current page on both viewports, takes a full-page
- * screenshot of each, and fails on any serious or critical violation.
- */
-async function checkPage(page, name) {
-  shotCounter += 1;
-  const stem = `${String(shotCounter).padStart(2, '0')}-${name}`;
-  const failures = [];
-  const original = page.viewportSize();
-  try {
-    for (const vp of VIEWPORTS) {
-      await page.setViewportSize({ width: vp.width, height: vp.height });
-      await page.screenshot({ path: path.join(RESULTS_DIR, `${stem}-${vp.name}.png`), fullPage: true });
-      if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
-        await page.addScriptTag({ path: AXE_PATH });
-      }
-      const results = await page.evaluate(
-        (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-        AXE_TAGS,
-      );
-      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      const other = results.violations.filter((v) => !serious.includes(v));
-      axeSummary.push({ page: name, viewport: vp.name, serious: serious.length, other: other.length });
-      for (const v of other) {
-        console.log(`  axe (${v.impact}, non bloquant) ${name} [${vp.name}] ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
-      }
-      for (const v of serious) {
-        failures.push(
-          `${v.id} (${v.impact}) [${vp.name}] ${v.help}\n` +
-            v.nodes.map((n) => `      ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`).join('\n'),
-        );
-      }
-    }
-  } finally {
-    if (original) await page.setViewportSize(original);
-  }
-  assert.equal(failures.length, 0, `axe-core, page « ${name} » (${page.url()}) :\n  ${failures.join('\n  ')}`);
-}
-
-// ------------------------------------------------------------------ helpers
-
-let server;
-let browser;
-
-async function newContext() {
-  const context = await browser.newContext({
-    baseURL: server.url,
-    bypassCSP: true, // axe-core is injected as a script; the site's CSP forbids that
-    viewport: { width: VIEWPORTS[0].width, height: VIEWPORTS[0].height },
-    locale: 'fr-FR',
-  });
-  context.setDefaultTimeout(ACTION_TIMEOUT);
-  context.setDefaultNavigationTimeout(NAV_TIMEOUT);
-  return context;
-}
-
-async function goto(page, url, expectedStatus = 200) {
-  const response = await page.goto(url);
-  assert.ok(response, `pas de réponse pour ${url}`);
-  assert.equal(response.status(), expectedStatus, `${url} : statut ${response.status()}`);
-  return response;
-}
-
-/** Fills the login form by its labels and submits it. */
-async function logIn(page, login, password) {
-  await goto(page, '/connexion');
-  await page.getByLabel('Identifiant', { exact: true }).fill(login);
-  await page.getByLabel('Mot de passe', { exact: true }).fill(password);
-  await Promise.all([
-    page.waitForNavigation(),
-    page.getByRole('button', { name: 'Se connecter' }).click(),
-  ]);
-}
-
-async function text(locator) {
-  await locator.first().waitFor();
-  return (await locator.first().innerText()).replace(/\s+/g, ' ').trim();
-}
-
-function account(login, role) {
-  const a = server.logins.find((l) => l.login === login) ?? server.logins.find((l) => l.role === role);
-  assert.ok(a, `compte de démo introuvable : ${login} (${role})`);
-  return a;
-}
-
-async function heading1(page) {
-  return text(page.locator('h1'));
-}
+const h = new Harness('parcours');
+const newContext = () => h.newContext();
+const checkPage = (page, name) => h.checkPage(page, name);
+const account = (login, role) => h.account(login, role);
 
 /** Reads the id of a person from the admin's people list. */
 async function personId(adminPage, role, lastName, firstName) {
@@ -222,36 +38,8 @@ async function personId(adminPage, role, lastName, firstName) {
 // ----------------------------------------------------------------- journeys
 
 describe('Cartable, parcours dans Chromium', { timeout: 110_000 }, () => {
-  before(async () => {
-    rmSync(RESULTS_DIR, { recursive: true, force: true });
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const started = startServer();
-    server = started.server;
-    // Belt and braces: never leave the server behind, whatever happens.
-    process.once('exit', () => {
-      if (server?.child.exitCode === null) server.child.kill('SIGKILL');
-    });
-    await started.ready;
-    console.log(`  serveur : ${server.url} (${server.logins.length} comptes de démo)`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      timeout: STARTUP_TIMEOUT,
-    });
-  });
-
-  after(async () => {
-    try {
-      await browser?.close();
-    } finally {
-      await stopServer(server);
-      const pages = new Set(axeSummary.map((s) => s.page)).size;
-      const serious = axeSummary.reduce((n, s) => n + s.serious, 0);
-      const other = axeSummary.reduce((n, s) => n + s.other, 0);
-      console.log(`  axe-core : ${pages} pages × ${VIEWPORTS.length} formats, ${serious} violation(s) graves, ${other} autre(s)`);
-    }
-  });
+  before(() => h.start());
+  after(() => h.stop());
 
   it('élève : connexion, accueil, classe, déconnexion (et poids de la page)', { timeout: TEST_TIMEOUT }, async () => {
     const lea = account('lea.martin', 'pupil');
@@ -273,8 +61,8 @@ describe('Cartable, parcours dans Chromium', { timeout: 110_000 }, () => {
 
       // Page weight: a fresh context (empty cache) with the same session loads
       // the dashboard; count what crosses the wire for the document and CSS.
-      const weightContext = await browser.newContext({
-        baseURL: server.url,
+      const weightContext = await h.browser.newContext({
+        baseURL: h.server.url,
         storageState: await context.storageState(),
       });
       try {
@@ -287,7 +75,7 @@ describe('Cartable, parcours dans Chromium', { timeout: 110_000 }, () => {
         let total = 0;
         const parts = [];
         for (const r of responses) {
-          assert.equal(new URL(r.url()).origin, server.url, `ressource externe chargée : ${r.url()}`);
+          assert.equal(new URL(r.url()).origin, h.server.url, `ressource externe chargée : ${r.url()}`);
           await r.finished();
           const type = r.request().resourceType();
           const sizes = await r.request().sizes();

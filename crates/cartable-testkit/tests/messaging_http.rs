@@ -1271,7 +1271,10 @@ async fn liaison_book_notes_are_signed_once_and_reminded() {
     // The teacher sees who signed and who has not.
     let status = page(&teacher, &format!("/carnet/{note}")).await;
     assert!(status.contains("Signatures : 1 sur 2"), "{status}");
-    assert!(status.contains("Sophie Alpha : signé"), "{status}");
+    assert!(
+        status.contains("Sophie Alpha : <span class=\"signed\">signé le 01/09/2026</span>"),
+        "{status}"
+    );
     assert!(
         status.contains("Fatou Alpha : <strong>pas encore signé</strong>"),
         "{status}"
@@ -1287,13 +1290,13 @@ async fn liaison_book_notes_are_signed_once_and_reminded() {
         .await
         .contains("rappel du"));
     let home = page(&second, "/").await;
-    assert!(home.contains("<span class=\"tag\">rappel</span> Autorisation de sortie"));
+    assert!(home.contains("<span class=\"tag rappel\">rappel</span> Autorisation de sortie"));
     let list = page(&second, "/carnet").await;
-    assert!(list.contains("<span class=\"tag\">rappel</span> Autorisation de sortie"));
+    assert!(list.contains("<span class=\"tag rappel\">rappel</span> Autorisation de sortie"));
     let list = page(&parent, "/carnet").await;
     assert!(!list.contains("À signer</h2>"), "{list}");
     assert!(
-        !list.contains("<span class=\"tag\">rappel</span>"),
+        !list.contains("<span class=\"tag rappel\">rappel</span>"),
         "{list}"
     );
     let r = post(&second, &format!("/carnet/{note}/signer"), &[]).await;

@@ -332,15 +332,31 @@ async fn thread_page(
         "Votre réponse ira seulement à l'auteur du message, pas à tous les destinataires."
             .to_string()
     });
-    let others: Vec<UserSummary> = thread
-        .members
-        .iter()
-        .filter(|m| m.id != me)
-        .cloned()
-        .collect();
+    // A group message does not show its recipients to each other: a pupil
+    // has no business seeing the names of every other family of the class.
+    let members_preview = if thread.private_replies && thread.author_id != me {
+        let author = thread
+            .members
+            .iter()
+            .find(|m| m.id == thread.author_id)
+            .map(|a| a.display_name())
+            .unwrap_or_default();
+        format!(
+            "{author} (message à un groupe, {} destinataires)",
+            thread.members.len() - 1
+        )
+    } else {
+        let others: Vec<UserSummary> = thread
+            .members
+            .iter()
+            .filter(|m| m.id != me)
+            .cloned()
+            .collect();
+        names_preview(&others, 8)
+    };
     Ok(ThreadPage {
         layout: Layout::signed_in(thread.subject.clone(), csrf, session),
-        members_preview: names_preview(&others, 8),
+        members_preview,
         messages,
         private_note,
         error,
