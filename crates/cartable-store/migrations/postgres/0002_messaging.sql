@@ -24,7 +24,10 @@ CREATE TABLE threads (
     -- Broadcasts (to a class, to its parents): replies go to the author only.
     private_replies BIGINT NOT NULL DEFAULT 0,
     -- A private reply to a broadcast lives in its own thread, pointing here.
-    reply_to_thread_id BIGINT REFERENCES threads(id)
+    reply_to_thread_id BIGINT REFERENCES threads(id),
+    -- Stored once: counting the members of every listed thread made the
+    -- inbox slow down as school-wide messages piled up.
+    member_count BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX threads_reply_to ON threads (reply_to_thread_id);
 
