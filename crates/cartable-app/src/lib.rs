@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod hashing;
 pub mod import;
+pub mod lessons;
 pub mod markdown;
 pub mod messaging;
 pub mod news;

@@ -490,6 +490,7 @@ impl App {
             },
             "news" => self.may_read_news(actor, a.owner_id).await?,
             "note" => self.may_read_note(actor, a.owner_id).await?,
+            "lesson" => self.may_read_lesson(actor, a.owner_id).await?,
             _ => false,
         };
         if allowed {

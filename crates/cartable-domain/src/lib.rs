@@ -2,6 +2,7 @@
 //! application layer and the web layer all speak these types, and the rules
 //! (who may do what, what a valid name or password is) live in one place.
 
+pub mod calendar;
 pub mod ids;
 pub mod messaging;
 pub mod names;

@@ -60,6 +60,10 @@ pub enum Action {
     SendNote,
     /// Change who may write to whom; see who sends how much.
     ManageMessaging,
+    /// Write the cahier de textes of a class (its teachers).
+    WriteLessons,
+    /// Read the cahier de textes of a class and its homework.
+    ViewLessons,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +102,18 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                     SchoolAdmin | Staff => true,
                     Teacher => actor.classes.contains(&class),
                     _ => false,
+                }
+        }
+        (WriteLessons, Resource::Class { school, class }) => {
+            in_school(school) && actor.role == Teacher && actor.classes.contains(&class)
+        }
+        (ViewLessons, Resource::Class { school, class }) => {
+            in_school(school)
+                && match actor.role {
+                    // All teachers: to see a class's workload before adding to it.
+                    SchoolAdmin | Staff | Teacher => true,
+                    Pupil | Parent => actor.classes.contains(&class),
+                    Operator => false,
                 }
         }
         (ImportRoster | ViewAudit | ManageMessaging, Resource::School(s)) => {
@@ -361,6 +377,36 @@ mod tests {
             &staff,
             Action::ManageMessaging,
             Resource::School(school)
+        ));
+    }
+
+    #[test]
+    fn cahier_de_textes() {
+        let school = SchoolId(1);
+        let class = |c| Resource::Class {
+            school,
+            class: ClassId(c),
+        };
+        let teacher = actor(Role::Teacher, 1, &[10], &[]);
+        assert!(can(&teacher, Action::WriteLessons, class(10)));
+        assert!(!can(&teacher, Action::WriteLessons, class(11)));
+        assert!(
+            can(&teacher, Action::ViewLessons, class(11)),
+            "workload of other classes"
+        );
+        let admin = actor(Role::SchoolAdmin, 1, &[], &[]);
+        assert!(!can(&admin, Action::WriteLessons, class(10)));
+        assert!(can(&admin, Action::ViewLessons, class(10)));
+        let pupil = actor(Role::Pupil, 1, &[10], &[]);
+        assert!(can(&pupil, Action::ViewLessons, class(10)));
+        assert!(!can(&pupil, Action::ViewLessons, class(11)));
+        assert!(!can(
+            &teacher,
+            Action::ViewLessons,
+            Resource::Class {
+                school: SchoolId(2),
+                class: ClassId(10)
+            }
         ));
     }
 

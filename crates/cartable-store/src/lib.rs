@@ -144,6 +144,7 @@ pub trait Store:
     + MessagingRepo
     + NewsRepo
     + NoteRepo
+    + LessonRepo
     + Send
     + Sync
 {
@@ -160,6 +161,7 @@ impl<T> Store for T where
         + MessagingRepo
         + NewsRepo
         + NoteRepo
+        + LessonRepo
         + Send
         + Sync
 {
@@ -279,4 +281,57 @@ pub trait NoteRepo {
         now: i64,
     ) -> StoreResult<bool>;
     async fn remind_note(&self, school: SchoolId, note: i64, now: i64) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait LessonRepo {
+    async fn create_lesson(&self, lesson: &NewLesson) -> StoreResult<i64>;
+    /// Replaces a lesson's fields; only its author may (false otherwise).
+    async fn update_lesson(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+        fields: &LessonFields,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Deletes a lesson of its author, with its done marks and attachment rows;
+    /// returns the blob keys of its attachments (for the caller to delete), or None.
+    async fn delete_lesson(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+    ) -> StoreResult<Option<Vec<String>>>;
+    async fn lesson(&self, school: SchoolId, id: i64) -> StoreResult<Option<LessonRow>>;
+    /// Lessons of a class held between two ISO dates (inclusive); unpublished
+    /// ones only if `include_unpublished`.
+    async fn class_lessons(
+        &self,
+        school: SchoolId,
+        class: ClassId,
+        from: &str,
+        to: &str,
+        now: i64,
+        include_unpublished: bool,
+    ) -> StoreResult<Vec<LessonRow>>;
+    /// Published homework of these classes due between two ISO dates (inclusive),
+    /// with `pupil`'s done marks when given.
+    async fn homework_due(
+        &self,
+        school: SchoolId,
+        classes: &[ClassId],
+        from: &str,
+        to: &str,
+        now: i64,
+        pupil: Option<UserId>,
+    ) -> StoreResult<Vec<DueHomework>>;
+    async fn set_homework_done(
+        &self,
+        school: SchoolId,
+        lesson: i64,
+        pupil: UserId,
+        done: bool,
+        now: i64,
+    ) -> StoreResult<()>;
 }

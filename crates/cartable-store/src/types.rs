@@ -301,3 +301,50 @@ pub struct NoteFamilyStatus {
     pub pupil: UserSummary,
     pub parents: Vec<(UserSummary, Option<i64>)>,
 }
+
+/// A lesson of the cahier de textes, as a teacher writes it.
+#[derive(Debug, Clone)]
+pub struct NewLesson {
+    pub school_id: SchoolId,
+    pub class_id: ClassId,
+    pub author_id: UserId,
+    pub fields: LessonFields,
+    pub attachments: Vec<NewAttachment>,
+    pub now: i64,
+}
+
+/// What a teacher fills in (and can edit later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessonFields {
+    pub subject: String,
+    /// ISO date of the lesson.
+    pub lesson_date: String,
+    pub content_md: String,
+    pub content_html: String,
+    pub homework_md: String,
+    pub homework_html: String,
+    /// ISO date the homework is due, if any.
+    pub due_date: Option<String>,
+    pub workload_minutes: Option<i64>,
+    pub is_test: bool,
+    /// Unix seconds from which pupils and parents see it.
+    pub publish_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessonRow {
+    pub id: i64,
+    pub class_id: ClassId,
+    pub class_name: String,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub fields: LessonFields,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+/// Homework due, for one pupil (with whether they marked it done) or for a class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueHomework {
+    pub lesson: LessonRow,
+    pub done: bool,
+}

@@ -25,6 +25,11 @@ const SQLITE: &[Migration] = &[
         name: "messaging",
         sql: include_str!("../../migrations/sqlite/0002_messaging.sql"),
     },
+    Migration {
+        version: 3,
+        name: "lessons",
+        sql: include_str!("../../migrations/sqlite/0003_lessons.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -37,6 +42,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "messaging",
         sql: include_str!("../../migrations/postgres/0002_messaging.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "lessons",
+        sql: include_str!("../../migrations/postgres/0003_lessons.sql"),
     },
 ];
 

@@ -10,6 +10,7 @@ mod activation;
 mod attachments;
 mod audit;
 mod classes;
+mod lessons;
 mod messaging;
 mod migrate;
 mod news;

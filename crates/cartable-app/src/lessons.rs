@@ -1,0 +1,479 @@
+//! The cahier de textes: teachers log each lesson and the homework given;
+//! pupils see what is due, day by day, and tick it off; parents see the same
+//! for each child; teachers see a class's workload across subjects before
+//! adding more.
+
+use std::collections::BTreeMap;
+
+use cartable_domain::calendar::Day;
+use cartable_domain::policy::{can, Action, Actor, Resource};
+use cartable_domain::{ClassId, Role, SchoolId};
+use cartable_store::{
+    ChildSummary, DueHomework, LessonFields, LessonRow, NewAttachment, NewLesson,
+};
+
+use crate::auth::ClientInfo;
+use crate::markdown;
+use crate::messaging::clean_title;
+use crate::{App, AppError};
+
+/// How far ahead a pupil's list of homework looks.
+pub const DUE_HORIZON_DAYS: i64 = 14;
+
+/// A lesson as typed in the form (strings, checked here).
+#[derive(Debug, Clone, Default)]
+pub struct LessonDraft {
+    pub subject: String,
+    pub lesson_date: String,
+    pub content: String,
+    pub homework: String,
+    pub due_date: String,
+    pub workload_minutes: String,
+    pub is_test: bool,
+    /// Empty: visible at once; a date: visible from that day.
+    pub publish_date: String,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// One day of homework due.
+#[derive(Debug, Clone)]
+pub struct DueDay {
+    pub day: Day,
+    pub items: Vec<DueHomework>,
+}
+
+/// One day of a class's workload, across subjects.
+#[derive(Debug, Clone)]
+pub struct WorkloadDay {
+    pub day: Day,
+    pub items: Vec<LessonRow>,
+    pub minutes: i64,
+    pub tests: usize,
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::invalid(code, message)
+}
+
+fn render_optional(text: &str, field: &'static str) -> Result<(String, String), AppError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok((String::new(), String::new()));
+    }
+    markdown::check_length(t, field).map_err(|m| invalid("text.too_long", m))?;
+    Ok((t.to_string(), markdown::render(t)))
+}
+
+impl App {
+    fn today(&self) -> Day {
+        Day::in_paris(self.now())
+    }
+
+    /// Checks a draft and turns it into stored fields.
+    fn lesson_fields(
+        &self,
+        draft: &LessonDraft,
+        default_subject: Option<&str>,
+    ) -> Result<LessonFields, AppError> {
+        let subject_raw = if draft.subject.trim().is_empty() {
+            default_subject.unwrap_or("")
+        } else {
+            draft.subject.as_str()
+        };
+        let subject = clean_title(subject_raw, "la matière", 80)?;
+        let lesson_date = Day::parse(&draft.lesson_date)
+            .ok_or_else(|| invalid("lesson.date", "Indiquez la date de la séance (jj/mm/aaaa)."))?;
+        let (content_md, content_html) =
+            render_optional(&draft.content, "le contenu de la séance")?;
+        let (homework_md, homework_html) = render_optional(&draft.homework, "le travail à faire")?;
+        if content_md.is_empty() && homework_md.is_empty() {
+            return Err(invalid(
+                "lesson.empty",
+                "Écrivez ce qui a été fait en séance ou le travail à faire.",
+            ));
+        }
+        let due_date = match draft.due_date.trim() {
+            "" => None,
+            raw => Some(Day::parse(raw).ok_or_else(|| {
+                invalid("lesson.due_date", "Date « pour le » invalide (jj/mm/aaaa).")
+            })?),
+        };
+        if due_date.is_some() && homework_md.is_empty() {
+            return Err(invalid(
+                "lesson.due_without_work",
+                "Une date « pour le » demande un travail à faire.",
+            ));
+        }
+        if !homework_md.is_empty() && due_date.is_none() {
+            return Err(invalid(
+                "lesson.work_without_date",
+                "Indiquez pour quand est le travail à faire.",
+            ));
+        }
+        if let Some(due) = due_date {
+            if due < lesson_date {
+                return Err(invalid(
+                    "lesson.due_before",
+                    "Le travail ne peut pas être dû avant la séance.",
+                ));
+            }
+        }
+        let workload_minutes = match draft.workload_minutes.trim() {
+            "" => None,
+            raw => match raw.parse::<i64>() {
+                Ok(m) if (1..=600).contains(&m) => Some(m),
+                _ => {
+                    return Err(invalid(
+                        "lesson.workload",
+                        "La charge estimée est un nombre de minutes, de 1 à 600.",
+                    ))
+                }
+            },
+        };
+        let publish_at = match draft.publish_date.trim() {
+            "" => self.now(),
+            raw => Day::parse(raw)
+                .ok_or_else(|| {
+                    invalid(
+                        "lesson.publish",
+                        "Date de publication invalide (jj/mm/aaaa).",
+                    )
+                })?
+                .start_unix()
+                .max(0),
+        };
+        Ok(LessonFields {
+            subject,
+            lesson_date: lesson_date.iso(),
+            content_md,
+            content_html,
+            homework_md,
+            homework_html,
+            due_date: due_date.map(|d| d.iso()),
+            workload_minutes,
+            is_test: draft.is_test,
+            publish_at,
+        })
+    }
+
+    pub async fn write_lesson(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        draft: LessonDraft,
+        client: &ClientInfo,
+    ) -> Result<i64, AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        self.store
+            .class(school, class)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !can(
+            actor,
+            Action::WriteLessons,
+            Resource::Class { school, class },
+        ) {
+            return Err(AppError::Forbidden);
+        }
+        let teacher = self
+            .store
+            .user(Some(school), actor.user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let fields = self.lesson_fields(&draft, teacher.subject.as_deref())?;
+        let id = self
+            .store
+            .create_lesson(&NewLesson {
+                school_id: school,
+                class_id: class,
+                author_id: actor.user_id,
+                fields: fields.clone(),
+                attachments: draft.attachments,
+                now: self.now(),
+            })
+            .await?;
+        self.audit(
+            Some(school),
+            "lesson.written",
+            Some(format!("{} {}", fields.subject, fields.lesson_date)),
+            client,
+            Some(actor.user_id),
+        )
+        .await;
+        Ok(id)
+    }
+
+    pub async fn edit_lesson(
+        &self,
+        actor: &Actor,
+        id: i64,
+        draft: LessonDraft,
+    ) -> Result<(), AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        let lesson = self.lesson_for(actor, id).await?;
+        if lesson.author_id != actor.user_id {
+            return Err(AppError::Forbidden);
+        }
+        let fields = self.lesson_fields(&draft, Some(&lesson.fields.subject))?;
+        if !self
+            .store
+            .update_lesson(school, id, actor.user_id, &fields, self.now())
+            .await?
+        {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_lesson(
+        &self,
+        actor: &Actor,
+        id: i64,
+        client: &ClientInfo,
+    ) -> Result<ClassId, AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        let lesson = self.lesson_for(actor, id).await?;
+        let Some(keys) = self.store.delete_lesson(school, id, actor.user_id).await? else {
+            return Err(AppError::Forbidden);
+        };
+        for key in keys {
+            if let Err(e) = self.blobs.delete(&key).await {
+                tracing::warn!(error = %e, %key, "could not delete a deleted lesson's file");
+            }
+        }
+        self.audit(
+            Some(school),
+            "lesson.deleted",
+            Some(format!(
+                "{} {}",
+                lesson.fields.subject, lesson.fields.lesson_date
+            )),
+            client,
+            Some(actor.user_id),
+        )
+        .await;
+        Ok(lesson.class_id)
+    }
+
+    /// A lesson the actor may read: its class's cahier, and if not yet
+    /// published, only its author.
+    pub async fn lesson_for(&self, actor: &Actor, id: i64) -> Result<LessonRow, AppError> {
+        let school = actor.school_id.ok_or(AppError::NotFound)?;
+        let lesson = self
+            .store
+            .lesson(school, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let visible = can(
+            actor,
+            Action::ViewLessons,
+            Resource::Class {
+                school,
+                class: lesson.class_id,
+            },
+        ) && (lesson.fields.publish_at <= self.now()
+            || lesson.author_id == actor.user_id);
+        if visible {
+            Ok(lesson)
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// A week (Monday to Sunday) of a class's cahier de textes.
+    pub async fn class_week(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        monday: Day,
+    ) -> Result<Vec<LessonRow>, AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        self.store
+            .class(school, class)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !can(
+            actor,
+            Action::ViewLessons,
+            Resource::Class { school, class },
+        ) {
+            return Err(AppError::Forbidden);
+        }
+        let teaches = can(
+            actor,
+            Action::WriteLessons,
+            Resource::Class { school, class },
+        );
+        let lessons = self
+            .store
+            .class_lessons(
+                school,
+                class,
+                &monday.iso(),
+                &monday.plus(6).iso(),
+                self.now(),
+                teaches,
+            )
+            .await?;
+        // A teacher sees their own scheduled entries; nobody sees others' before publication.
+        Ok(lessons
+            .into_iter()
+            .filter(|l| l.fields.publish_at <= self.now() || l.author_id == actor.user_id)
+            .collect())
+    }
+
+    /// The homework due in a class, per day of a week, all subjects: what a
+    /// teacher looks at before adding more (so that a class does not get five
+    /// tests on one day).
+    pub async fn class_workload(
+        &self,
+        actor: &Actor,
+        class: ClassId,
+        monday: Day,
+    ) -> Result<Vec<WorkloadDay>, AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        self.store
+            .class(school, class)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !can(
+            actor,
+            Action::ViewLessons,
+            Resource::Class { school, class },
+        ) || !matches!(actor.role, Role::Teacher | Role::Staff | Role::SchoolAdmin)
+        {
+            return Err(AppError::Forbidden);
+        }
+        let due = self
+            .store
+            .homework_due(
+                school,
+                &[class],
+                &monday.iso(),
+                &monday.plus(6).iso(),
+                self.now(),
+                None,
+            )
+            .await?;
+        let mut days: BTreeMap<Day, WorkloadDay> = (0..6)
+            .map(|i| {
+                let day = monday.plus(i);
+                (
+                    day,
+                    WorkloadDay {
+                        day,
+                        items: Vec::new(),
+                        minutes: 0,
+                        tests: 0,
+                    },
+                )
+            })
+            .collect();
+        for d in due {
+            let Some(day) = d.lesson.fields.due_date.as_deref().and_then(Day::parse) else {
+                continue;
+            };
+            let entry = days.entry(day).or_insert(WorkloadDay {
+                day,
+                items: Vec::new(),
+                minutes: 0,
+                tests: 0,
+            });
+            entry.minutes += d.lesson.fields.workload_minutes.unwrap_or(0);
+            entry.tests += usize::from(d.lesson.fields.is_test);
+            entry.items.push(d.lesson);
+        }
+        Ok(days.into_values().collect())
+    }
+
+    async fn due_days(
+        &self,
+        school: SchoolId,
+        classes: &[ClassId],
+        pupil: Option<cartable_domain::UserId>,
+    ) -> Result<Vec<DueDay>, AppError> {
+        let today = self.today();
+        let due = self
+            .store
+            .homework_due(
+                school,
+                classes,
+                &today.iso(),
+                &today.plus(DUE_HORIZON_DAYS).iso(),
+                self.now(),
+                pupil,
+            )
+            .await?;
+        let mut days: BTreeMap<Day, Vec<DueHomework>> = BTreeMap::new();
+        for d in due {
+            if let Some(day) = d.lesson.fields.due_date.as_deref().and_then(Day::parse) {
+                days.entry(day).or_default().push(d);
+            }
+        }
+        Ok(days
+            .into_iter()
+            .map(|(day, items)| DueDay { day, items })
+            .collect())
+    }
+
+    /// A pupil's homework for the next two weeks, by day then subject.
+    pub async fn due_for_pupil(&self, actor: &Actor) -> Result<Vec<DueDay>, AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        if actor.role != Role::Pupil {
+            return Ok(Vec::new());
+        }
+        let classes: Vec<ClassId> = actor.classes.iter().copied().collect();
+        self.due_days(school, &classes, Some(actor.user_id)).await
+    }
+
+    /// Each child's homework, read-only, with the child's own done marks.
+    pub async fn due_for_children(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(ChildSummary, Vec<DueDay>)>, AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        if actor.role != Role::Parent {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for child in self.store.children_of(school, actor.user_id).await? {
+            let classes: Vec<ClassId> = child.class.iter().map(|c| c.id).collect();
+            let days = self
+                .due_days(school, &classes, Some(child.child.id))
+                .await?;
+            out.push((child, days));
+        }
+        Ok(out)
+    }
+
+    /// A pupil ticks (or unticks) a homework as done.
+    pub async fn set_homework_done(
+        &self,
+        actor: &Actor,
+        lesson: i64,
+        done: bool,
+    ) -> Result<(), AppError> {
+        let school = actor.school_id.ok_or(AppError::NotFound)?;
+        let row = self.lesson_for(actor, lesson).await?;
+        if actor.role != Role::Pupil || !actor.classes.contains(&row.class_id) {
+            return Err(AppError::Forbidden);
+        }
+        self.store
+            .set_homework_done(school, lesson, actor.user_id, done, self.now())
+            .await?;
+        Ok(())
+    }
+
+    /// Today, in Paris.
+    pub fn school_today(&self) -> Day {
+        self.today()
+    }
+
+    pub(crate) async fn may_read_lesson(&self, actor: &Actor, id: i64) -> Result<bool, AppError> {
+        match self.lesson_for(actor, id).await {
+            Ok(_) => Ok(true),
+            Err(AppError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The cahier de textes: lessons, homework due, done marks.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use cartable_domain::{ClassId, SchoolId, UserId};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{attachments, bool_int, rows, SqlStore};
+use crate::{DueHomework, LessonFields, LessonRepo, LessonRow, NewLesson, StoreError, StoreResult};
+
+const LESSON_COLUMNS: &str = "l.id, l.class_id, c.name AS class_name, l.author_id, u.first_name, u.last_name, \
+     l.subject, l.lesson_date, l.content_md, l.content_html, l.homework_md, l.homework_html, l.due_date, \
+     l.workload_minutes, l.is_test, l.publish_at";
+
+const LESSON_FROM: &str =
+    "lessons l JOIN classes c ON c.id = l.class_id JOIN users u ON u.id = l.author_id";
+
+fn lesson_row(r: &AnyRow) -> StoreResult<LessonRow> {
+    Ok(LessonRow {
+        id: r.try_get("id")?,
+        class_id: ClassId(r.try_get("class_id")?),
+        class_name: r.try_get("class_name")?,
+        author_id: UserId(r.try_get("author_id")?),
+        author_name: format!(
+            "{} {}",
+            r.try_get::<String, _>("first_name")?,
+            r.try_get::<String, _>("last_name")?
+        ),
+        fields: LessonFields {
+            subject: r.try_get("subject")?,
+            lesson_date: r.try_get("lesson_date")?,
+            content_md: r.try_get("content_md")?,
+            content_html: r.try_get("content_html")?,
+            homework_md: r.try_get("homework_md")?,
+            homework_html: r.try_get("homework_html")?,
+            due_date: r.try_get("due_date")?,
+            workload_minutes: r.try_get("workload_minutes")?,
+            is_test: rows::flag(r, "is_test")?,
+            publish_at: r.try_get("publish_at")?,
+        },
+        attachments: Vec::new(),
+    })
+}
+
+impl SqlStore {
+    async fn with_lesson_files(
+        &self,
+        school: SchoolId,
+        mut lessons: Vec<LessonRow>,
+    ) -> StoreResult<Vec<LessonRow>> {
+        let ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
+        let mut files = attachments::for_owners(&self.pool, school, "lesson", &ids).await?;
+        for l in &mut lessons {
+            l.attachments = files.remove(&l.id).unwrap_or_default();
+        }
+        Ok(lessons)
+    }
+}
+
+#[async_trait]
+impl LessonRepo for SqlStore {
+    async fn create_lesson(&self, l: &NewLesson) -> StoreResult<i64> {
+        let mut tx = self.begin_write().await?;
+        let class = sqlx::query("SELECT 1 AS one FROM classes WHERE id = $1 AND school_id = $2")
+            .bind(l.class_id.0)
+            .bind(l.school_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if class.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "class #{} in school {}",
+                l.class_id, l.school_id
+            )));
+        }
+        let f = &l.fields;
+        let id: i64 = sqlx::query(
+            "INSERT INTO lessons (school_id, class_id, author_id, subject, lesson_date, content_md, content_html, \
+               homework_md, homework_html, due_date, workload_minutes, is_test, publish_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+        )
+        .bind(l.school_id.0)
+        .bind(l.class_id.0)
+        .bind(l.author_id.0)
+        .bind(&f.subject)
+        .bind(&f.lesson_date)
+        .bind(&f.content_md)
+        .bind(&f.content_html)
+        .bind(&f.homework_md)
+        .bind(&f.homework_html)
+        .bind(f.due_date.as_deref())
+        .bind(f.workload_minutes)
+        .bind(bool_int(f.is_test))
+        .bind(f.publish_at)
+        .bind(l.now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        attachments::insert(&mut tx, l.school_id, "lesson", id, &l.attachments, l.now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn update_lesson(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+        f: &LessonFields,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE lessons SET subject = $1, lesson_date = $2, content_md = $3, content_html = $4, homework_md = $5, \
+               homework_html = $6, due_date = $7, workload_minutes = $8, is_test = $9, publish_at = $10, updated_at = $11 \
+             WHERE id = $12 AND school_id = $13 AND author_id = $14",
+        )
+        .bind(&f.subject)
+        .bind(&f.lesson_date)
+        .bind(&f.content_md)
+        .bind(&f.content_html)
+        .bind(&f.homework_md)
+        .bind(&f.homework_html)
+        .bind(f.due_date.as_deref())
+        .bind(f.workload_minutes)
+        .bind(bool_int(f.is_test))
+        .bind(f.publish_at)
+        .bind(now)
+        .bind(id)
+        .bind(school.0)
+        .bind(author.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_lesson(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let mut tx = self.begin_write().await?;
+        let mine = sqlx::query(
+            "SELECT 1 AS one FROM lessons WHERE id = $1 AND school_id = $2 AND author_id = $3",
+        )
+        .bind(id)
+        .bind(school.0)
+        .bind(author.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if mine.is_none() {
+            return Ok(None);
+        }
+        let keys = sqlx::query("SELECT blob_key FROM attachments WHERE owner_kind = 'lesson' AND owner_id = $1 AND school_id = $2")
+            .bind(id)
+            .bind(school.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("blob_key"))
+            .collect::<Result<Vec<_>, _>>()?;
+        for sql in [
+            "DELETE FROM homework_done WHERE lesson_id = $1 AND school_id = $2",
+            "DELETE FROM attachments WHERE owner_kind = 'lesson' AND owner_id = $1 AND school_id = $2",
+            "DELETE FROM lessons WHERE id = $1 AND school_id = $2",
+        ] {
+            sqlx::query(sql).bind(id).bind(school.0).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(keys))
+    }
+
+    async fn lesson(&self, school: SchoolId, id: i64) -> StoreResult<Option<LessonRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {LESSON_COLUMNS} FROM {LESSON_FROM} WHERE l.school_id = $1 AND l.id = $2"
+        ))
+        .bind(school.0)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(self
+                .with_lesson_files(school, vec![lesson_row(&r)?])
+                .await?
+                .pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn class_lessons(
+        &self,
+        school: SchoolId,
+        class: ClassId,
+        from: &str,
+        to: &str,
+        now: i64,
+        include_unpublished: bool,
+    ) -> StoreResult<Vec<LessonRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LESSON_COLUMNS} FROM {LESSON_FROM} \
+             WHERE l.school_id = $1 AND l.class_id = $2 AND l.lesson_date >= $3 AND l.lesson_date <= $4 \
+               AND ($5 = 1 OR l.publish_at <= $6) \
+             ORDER BY l.lesson_date, l.subject, l.id"
+        ))
+        .bind(school.0)
+        .bind(class.0)
+        .bind(from)
+        .bind(to)
+        .bind(bool_int(include_unpublished))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let lessons = rows
+            .iter()
+            .map(lesson_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.with_lesson_files(school, lessons).await
+    }
+
+    async fn homework_due(
+        &self,
+        school: SchoolId,
+        classes: &[ClassId],
+        from: &str,
+        to: &str,
+        now: i64,
+        pupil: Option<UserId>,
+    ) -> StoreResult<Vec<DueHomework>> {
+        if classes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Class ids are integers from our own rows: safe to inline.
+        let list = classes
+            .iter()
+            .map(|c| c.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = sqlx::query(&format!(
+            "SELECT {LESSON_COLUMNS} FROM {LESSON_FROM} \
+             WHERE l.school_id = $1 AND l.class_id IN ({list}) AND l.due_date IS NOT NULL \
+               AND l.due_date >= $2 AND l.due_date <= $3 AND l.publish_at <= $4 \
+             ORDER BY l.due_date, l.subject, l.id"
+        ))
+        .bind(school.0)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let lessons = rows
+            .iter()
+            .map(lesson_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let lessons = self.with_lesson_files(school, lessons).await?;
+        let done: HashSet<i64> = match pupil {
+            Some(p) if !lessons.is_empty() => {
+                let ids = lessons
+                    .iter()
+                    .map(|l| l.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                sqlx::query(&format!(
+                    "SELECT lesson_id FROM homework_done WHERE pupil_id = $1 AND lesson_id IN ({ids})"
+                ))
+                .bind(p.0)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("lesson_id"))
+                .collect::<Result<_, _>>()?
+            }
+            _ => HashSet::new(),
+        };
+        Ok(lessons
+            .into_iter()
+            .map(|lesson| DueHomework {
+                done: done.contains(&lesson.id),
+                lesson,
+            })
+            .collect())
+    }
+
+    async fn set_homework_done(
+        &self,
+        school: SchoolId,
+        lesson: i64,
+        pupil: UserId,
+        done: bool,
+        now: i64,
+    ) -> StoreResult<()> {
+        if done {
+            // Only a pupil of the lesson's class, in its school.
+            sqlx::query(
+                "INSERT INTO homework_done (lesson_id, pupil_id, school_id, done_at) \
+                 SELECT l.id, e.pupil_id, l.school_id, $4 FROM lessons l \
+                 JOIN enrolments e ON e.class_id = l.class_id AND e.pupil_id = $2 \
+                 WHERE l.id = $1 AND l.school_id = $3 ON CONFLICT DO NOTHING",
+            )
+            .bind(lesson)
+            .bind(pupil.0)
+            .bind(school.0)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        } else {
+            sqlx::query("DELETE FROM homework_done WHERE lesson_id = $1 AND pupil_id = $2 AND school_id = $3")
+                .bind(lesson)
+                .bind(pupil.0)
+                .bind(school.0)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
