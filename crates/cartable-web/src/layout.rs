@@ -16,6 +16,8 @@ pub struct NavUser {
     pub role_label: &'static str,
     pub is_school_manager: bool,
     pub is_operator: bool,
+    /// Pupils and parents: homework rather than the cahier de textes.
+    pub is_family: bool,
 }
 
 impl Layout {
@@ -38,6 +40,7 @@ impl Layout {
                 role_label: role.label_fr(),
                 is_school_manager: matches!(role, Role::SchoolAdmin | Role::Staff),
                 is_operator: role == Role::Operator,
+                is_family: matches!(role, Role::Pupil | Role::Parent),
             }),
             notice: None,
         }

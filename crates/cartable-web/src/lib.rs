@@ -71,6 +71,17 @@ pub fn router(state: AppState) -> Router {
         .route("/carnet/{id}", get(notes::show))
         .route("/carnet/{id}/signer", post(notes::sign))
         .route("/carnet/{id}/relancer", post(notes::remind))
+        .route("/cahier", get(lessons::index))
+        .route("/cahier/classes/{id}/charge", get(lessons::workload))
+        .route("/cahier/classes/{id}/nouvelle", get(lessons::new_page))
+        .route("/cahier/seances/{id}", get(lessons::show))
+        .route(
+            "/cahier/seances/{id}/modifier",
+            get(lessons::edit_page).post(lessons::edit),
+        )
+        .route("/cahier/seances/{id}/supprimer", post(lessons::delete))
+        .route("/devoirs", get(lessons::due))
+        .route("/devoirs/{id}/fait", post(lessons::mark_done))
         .route("/operateur", get(operator::schools))
         .route("/healthz", get(health::healthz))
         .route("/static/app.css", get(health::stylesheet))
@@ -92,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         .route("/messages/{id}/repondre", post(messages::reply))
         .route("/actualites", get(news::list).post(news::publish))
         .route("/carnet", get(notes::list).post(notes::send))
+        .route(
+            "/cahier/classes/{id}",
+            get(lessons::week).post(lessons::create),
+        )
         .route("/pieces-jointes/{id}", get(messages::download))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(TimeoutLayer::with_status_code(

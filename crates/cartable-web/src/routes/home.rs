@@ -49,6 +49,11 @@ struct HomePage {
     unread: i64,
     news: Vec<super::news::NewsCard>,
     notes_to_sign: Vec<cartable_store::NoteForFamily>,
+    /// Pupil: the next days with homework due (three at most).
+    due_soon: Vec<cartable_app::lessons::DueDay>,
+    /// Parent: per child, how many homework items are due and not ticked.
+    children_due: Vec<(String, usize)>,
+    today: cartable_domain::calendar::Day,
 }
 
 pub async fn home(
@@ -88,6 +93,28 @@ pub async fn home(
             .into_iter()
             .filter(|n| n.acked_at.is_none())
             .collect(),
+        due_soon: state
+            .app
+            .due_for_pupil(&session.actor)
+            .await?
+            .into_iter()
+            .take(3)
+            .collect(),
+        children_due: state
+            .app
+            .due_for_children(&session.actor)
+            .await?
+            .into_iter()
+            .map(|(child, days)| {
+                let open = days
+                    .iter()
+                    .flat_map(|d| &d.items)
+                    .filter(|i| !i.done)
+                    .count();
+                (child.child.first_name, open)
+            })
+            .collect(),
+        today: state.app.school_today(),
     };
     match role {
         Role::Pupil => page.my_classes = class_cards(&state, school, &session).await?,

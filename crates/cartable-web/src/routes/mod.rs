@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod lessons;
 pub mod messages;
 pub mod news;
 pub mod notes;
