@@ -245,16 +245,26 @@ struct LessonFormPage {
     error: Option<String>,
 }
 
+/// A new lesson for a class, or an edit of an existing one.
+#[derive(Clone, Copy)]
+enum FormMode {
+    New,
+    Edit(i64),
+}
+
 async fn lesson_form(
     state: &AppState,
     session: &CurrentSession,
     csrf: &str,
     class: ClassSummary,
     values: FormValues,
-    action: String,
-    editing: bool,
+    mode: FormMode,
     error: Option<String>,
 ) -> WebResult<LessonFormPage> {
+    let (action, editing) = match mode {
+        FormMode::New => (format!("/cahier/classes/{}", class.id), false),
+        FormMode::Edit(id) => (format!("/cahier/seances/{id}/modifier"), true),
+    };
     let monday = state.app.school_today().monday();
     let mut weeks = Vec::new();
     for m in [monday, monday.plus(7)] {
@@ -297,8 +307,7 @@ pub async fn new_page(
         lesson_date: state.app.school_today().iso(),
         ..FormValues::default()
     };
-    let action = format!("/cahier/classes/{}", class.id);
-    let page = lesson_form(&state, &session, &csrf, class, values, action, false, None).await?;
+    let page = lesson_form(&state, &session, &csrf, class, values, FormMode::New, None).await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -355,15 +364,13 @@ pub async fn create(
             discard(&state, &form).await;
             match e {
                 AppError::Invalid { .. } => {
-                    let action = format!("/cahier/classes/{}", class.id);
                     let page = lesson_form(
                         &state,
                         &session,
                         &csrf,
                         class,
                         values,
-                        action,
-                        false,
+                        FormMode::New,
                         Some(e.message_fr()),
                     )
                     .await?;
@@ -444,8 +451,16 @@ pub async fn edit_page(
             String::new()
         },
     };
-    let action = format!("/cahier/seances/{}/modifier", lesson.id);
-    let page = lesson_form(&state, &session, &csrf, class, values, action, true, None).await?;
+    let page = lesson_form(
+        &state,
+        &session,
+        &csrf,
+        class,
+        values,
+        FormMode::Edit(lesson.id),
+        None,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -477,15 +492,13 @@ pub async fn edit(
                 .class(school, lesson.class_id)
                 .await?
                 .ok_or_else(WebError::not_found)?;
-            let action = format!("/cahier/seances/{id}/modifier");
             let page = lesson_form(
                 &state,
                 &session,
                 &csrf,
                 class,
                 values,
-                action,
-                true,
+                FormMode::Edit(id),
                 Some(e.message_fr()),
             )
             .await?;
