@@ -143,7 +143,7 @@ describe('Cartable, parcours dans Chromium', { timeout: 110_000 }, () => {
       assert.match(await text(hugo), /Classe : 4e B/);
       assert.match(await text(hugo.locator('li').filter({ hasText: 'Antoine Moreau' })), /Français.*professeur principal/);
       assert.match(await text(hugo.locator('li').filter({ hasText: 'Paul Fournier' })), /Histoire-géographie/);
-      assert.equal(await page.locator('section.card h2').count(), 2, 'exactement deux enfants');
+      assert.equal(await page.locator('section.card[aria-labelledby^="enfant-"]').count(), 2, 'exactement deux enfants');
       await checkPage(page, 'parent-accueil');
 
       // Her own child's page opens.

@@ -209,6 +209,9 @@ export class Harness {
       route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
     );
     try {
+      // A URL that differs from the auditor's current one only by its #fragment
+      // would be a same-document navigation (no reload): go through a blank page.
+      await auditor.goto('about:blank');
       await auditor.goto(page.url(), { waitUntil: 'load' });
     } finally {
       await auditor.unroute(matcher);
