@@ -3,6 +3,7 @@
 //! these; they call the store port and never see SQL or HTTP.
 
 pub mod accounts;
+pub mod assignments;
 pub mod auth;
 pub mod blobs;
 pub mod clock;

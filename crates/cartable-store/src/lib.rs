@@ -145,6 +145,7 @@ pub trait Store:
     + NewsRepo
     + NoteRepo
     + LessonRepo
+    + AssignmentRepo
     + Send
     + Sync
 {
@@ -162,6 +163,7 @@ impl<T> Store for T where
         + NewsRepo
         + NoteRepo
         + LessonRepo
+        + AssignmentRepo
         + Send
         + Sync
 {
@@ -332,6 +334,60 @@ pub trait LessonRepo {
         lesson: i64,
         pupil: UserId,
         done: bool,
+        now: i64,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AssignmentRepo {
+    async fn create_assignment(&self, a: &NewAssignment) -> StoreResult<i64>;
+    async fn assignment(&self, school: SchoolId, id: i64) -> StoreResult<Option<AssignmentRow>>;
+    /// Assignments of these classes, soonest due first, due after `since`.
+    async fn class_assignments(
+        &self,
+        school: SchoolId,
+        classes: &[ClassId],
+        since: i64,
+    ) -> StoreResult<Vec<AssignmentRow>>;
+    /// Records a hand-in in one transaction (row and file rows), or returns
+    /// the earlier receipt of the same idempotency key.
+    async fn submit(&self, s: &NewSubmission) -> StoreResult<SubmitOutcome>;
+    /// A pupil's current (latest) hand-in and how many versions they made.
+    async fn current_submission(
+        &self,
+        school: SchoolId,
+        assignment: i64,
+        pupil: UserId,
+    ) -> StoreResult<(Option<SubmissionRow>, i64)>;
+    async fn submission(&self, school: SchoolId, id: i64) -> StoreResult<Option<SubmissionRow>>;
+    /// The hand-in a form with this idempotency key recorded, if any.
+    async fn submission_by_key(
+        &self,
+        school: SchoolId,
+        assignment: i64,
+        pupil: UserId,
+        key: &str,
+    ) -> StoreResult<Option<SubmissionRow>>;
+    /// Every pupil of the assignment's class with their current work.
+    async fn assignment_work(
+        &self,
+        school: SchoolId,
+        assignment: i64,
+    ) -> StoreResult<Vec<PupilWork>>;
+    async fn feedback(
+        &self,
+        school: SchoolId,
+        assignment: i64,
+        pupil: UserId,
+    ) -> StoreResult<Option<FeedbackRow>>;
+    async fn set_feedback(
+        &self,
+        school: SchoolId,
+        assignment: i64,
+        pupil: UserId,
+        feedback_md: &str,
+        feedback_html: &str,
+        mark: Option<&str>,
         now: i64,
     ) -> StoreResult<()>;
 }

@@ -348,3 +348,90 @@ pub struct DueHomework {
     pub lesson: LessonRow,
     pub done: bool,
 }
+
+/// A piece of work to hand in, as a teacher sets it.
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub school_id: SchoolId,
+    pub class_id: ClassId,
+    pub author_id: UserId,
+    pub subject: String,
+    pub title: String,
+    pub instructions_md: String,
+    pub instructions_html: String,
+    pub due_at: i64,
+    pub accepts_files: bool,
+    pub accepts_text: bool,
+    pub attachments: Vec<NewAttachment>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentRow {
+    pub id: i64,
+    pub class_id: ClassId,
+    pub class_name: String,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub subject: String,
+    pub title: String,
+    pub instructions_html: String,
+    pub due_at: i64,
+    pub accepts_files: bool,
+    pub accepts_text: bool,
+    pub attachments: Vec<AttachmentRow>,
+}
+
+/// A hand-in to record.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub school_id: SchoolId,
+    pub assignment_id: i64,
+    pub pupil_id: UserId,
+    pub text_md: String,
+    pub text_html: String,
+    pub text_sha256: String,
+    pub late: bool,
+    pub idempotency_key: String,
+    pub files: Vec<NewAttachment>,
+    pub now: i64,
+}
+
+/// A recorded hand-in: what the pupil's receipt shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub pupil_id: UserId,
+    pub text_html: String,
+    pub text_chars: i64,
+    pub text_sha256: String,
+    pub submitted_at: i64,
+    pub late: bool,
+    pub files: Vec<AttachmentRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRow {
+    pub feedback_html: String,
+    pub feedback_md: String,
+    pub mark: Option<String>,
+    pub returned_at: i64,
+}
+
+/// One pupil of the class, for the teacher's table: their current hand-in and feedback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PupilWork {
+    pub pupil: UserSummary,
+    pub submission: Option<SubmissionRow>,
+    pub versions: i64,
+    pub feedback: Option<FeedbackRow>,
+}
+
+/// How recording a hand-in went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Recorded(SubmissionRow),
+    /// The same form was sent again: the first receipt, nothing new written.
+    Replayed(SubmissionRow),
+}

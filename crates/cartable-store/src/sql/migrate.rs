@@ -30,6 +30,11 @@ const SQLITE: &[Migration] = &[
         name: "lessons",
         sql: include_str!("../../migrations/sqlite/0003_lessons.sql"),
     },
+    Migration {
+        version: 4,
+        name: "assignments",
+        sql: include_str!("../../migrations/sqlite/0004_assignments.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -47,6 +52,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "lessons",
         sql: include_str!("../../migrations/postgres/0003_lessons.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "assignments",
+        sql: include_str!("../../migrations/postgres/0004_assignments.sql"),
     },
 ];
 

@@ -7,6 +7,7 @@
 //! migrations folder.
 
 mod activation;
+mod assignments;
 mod attachments;
 mod audit;
 mod classes;
