@@ -13,8 +13,8 @@ use cartable_domain::calendar::Day;
 use cartable_domain::policy::{can, Action, Actor, Resource};
 use cartable_domain::{ClassId, Role, UserId};
 use cartable_store::{
-    AssignmentRow, ChildSummary, FeedbackRow, NewAssignment, NewAttachment, NewSubmission,
-    PupilWork, SubmissionRow, SubmitOutcome,
+    AssignmentRow, ChildSummary, FeedbackRow, NewAssignment, NewAttachment, NewFeedback,
+    NewSubmission, PupilWork, SubmissionRow, SubmitOutcome,
 };
 use sha2::{Digest, Sha256};
 
@@ -454,17 +454,13 @@ impl App {
                 "Écrivez un commentaire ou une note.",
             ));
         }
-        let mark = (!mark.is_empty()).then_some(mark);
+        let returned = NewFeedback {
+            feedback_md: feedback.to_string(),
+            feedback_html: markdown::render(feedback),
+            mark: (!mark.is_empty()).then(|| mark.to_string()),
+        };
         self.store
-            .set_feedback(
-                school,
-                id,
-                pupil,
-                feedback,
-                &markdown::render(feedback),
-                mark,
-                self.now(),
-            )
+            .set_feedback(school, id, pupil, &returned, self.now())
             .await?;
         self.audit(
             Some(school),

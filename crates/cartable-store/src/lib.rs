@@ -385,9 +385,7 @@ pub trait AssignmentRepo {
         school: SchoolId,
         assignment: i64,
         pupil: UserId,
-        feedback_md: &str,
-        feedback_html: &str,
-        mark: Option<&str>,
+        feedback: &NewFeedback,
         now: i64,
     ) -> StoreResult<()>;
 }

@@ -435,3 +435,11 @@ pub enum SubmitOutcome {
     /// The same form was sent again: the first receipt, nothing new written.
     Replayed(SubmissionRow),
 }
+
+/// A teacher's return on a hand-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeedback {
+    pub feedback_md: String,
+    pub feedback_html: String,
+    pub mark: Option<String>,
+}

@@ -81,6 +81,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cahier/seances/{id}/supprimer", post(lessons::delete))
         .route("/devoirs", get(lessons::due))
+        .route("/devoirs-a-rendre", get(assignments::list))
+        .route(
+            "/cahier/classes/{id}/devoir-a-rendre",
+            get(assignments::new_page),
+        )
+        .route(
+            "/rendus/{id}/retour/{pupil}",
+            post(assignments::give_feedback),
+        )
+        .route("/rendus/{id}/tout.zip", get(assignments::download_all))
         .route("/devoirs/{id}/fait", post(lessons::mark_done))
         .route("/operateur", get(operator::schools))
         .route("/healthz", get(health::healthz))
@@ -107,6 +117,12 @@ pub fn router(state: AppState) -> Router {
             "/cahier/classes/{id}",
             get(lessons::week).post(lessons::create),
         )
+        .route(
+            "/cahier/classes/{id}/devoirs-a-rendre",
+            post(assignments::create),
+        )
+        .route("/rendus/{id}", get(assignments::show))
+        .route("/rendus/{id}/rendre", post(assignments::hand_in))
         .route("/pieces-jointes/{id}", get(messages::download))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(TimeoutLayer::with_status_code(

@@ -10,8 +10,8 @@ use sqlx::Row;
 use super::rows::{self, SUMMARY_COLUMNS};
 use super::{attachments, bool_int, SqlStore};
 use crate::{
-    AssignmentRepo, AssignmentRow, FeedbackRow, NewAssignment, NewSubmission, PupilWork,
-    StoreError, StoreResult, SubmissionRow, SubmitOutcome,
+    AssignmentRepo, AssignmentRow, FeedbackRow, NewAssignment, NewFeedback, NewSubmission,
+    PupilWork, StoreError, StoreResult, SubmissionRow, SubmitOutcome,
 };
 
 const ASSIGNMENT_COLUMNS: &str =
@@ -385,9 +385,7 @@ impl AssignmentRepo for SqlStore {
         school: SchoolId,
         assignment: i64,
         pupil: UserId,
-        feedback_md: &str,
-        feedback_html: &str,
-        mark: Option<&str>,
+        feedback: &NewFeedback,
         now: i64,
     ) -> StoreResult<()> {
         let done = sqlx::query(
@@ -400,9 +398,9 @@ impl AssignmentRepo for SqlStore {
         .bind(assignment)
         .bind(pupil.0)
         .bind(school.0)
-        .bind(feedback_md)
-        .bind(feedback_html)
-        .bind(mark)
+        .bind(&feedback.feedback_md)
+        .bind(&feedback.feedback_html)
+        .bind(feedback.mark.as_deref())
         .bind(now)
         .execute(&self.pool)
         .await?;

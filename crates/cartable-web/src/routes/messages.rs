@@ -432,7 +432,7 @@ pub async fn download(
         tracing::error!(error = %e, key = %a.blob_key, "attachment file missing");
         WebError::not_found()
     })?;
-    let stream = tokio_util_stream(file);
+    let stream = file_stream(file);
     let disposition = content_disposition(&a.file_name);
     let mut resp = Response::new(Body::from_stream(stream));
     let h = resp.headers_mut();
@@ -476,7 +476,7 @@ fn content_disposition(name: &str) -> String {
 }
 
 /// A file as a stream of chunks, so that downloads are never read whole into memory.
-fn tokio_util_stream(
+pub(crate) fn file_stream(
     file: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> {
     use tokio::io::AsyncReadExt;

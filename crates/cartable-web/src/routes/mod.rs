@@ -2,6 +2,7 @@
 //! data asks `policy::can` first (see `authorize`).
 
 pub mod admin;
+pub mod assignments;
 pub mod auth;
 pub mod health;
 pub mod home;
