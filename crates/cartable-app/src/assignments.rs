@@ -386,6 +386,12 @@ impl App {
                 "La date limite est passée : le travail que vous avez déjà rendu reste celui enregistré.",
             ));
         }
+        #[cfg(feature = "broken-handin-ack")]
+        {
+            let _ = client;
+            return Ok(self.broken_ack(submission));
+        }
+        #[allow(unreachable_code)]
         match self.store.submit(&submission).await? {
             SubmitOutcome::Recorded(row) => {
                 self.audit(
@@ -503,6 +509,45 @@ impl App {
             Err(AppError::NotFound) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// DELIBERATELY BROKEN (feature `broken-handin-ack`, bench only): answers
+/// with a receipt at once and commits the row a moment later, as a careless
+/// implementation would. `bench/handin-durability` must catch it.
+#[cfg(feature = "broken-handin-ack")]
+impl App {
+    fn broken_ack(&self, submission: NewSubmission) -> Receipt {
+        let store = self.store.clone();
+        let receipt = SubmissionRow {
+            id: 0,
+            assignment_id: submission.assignment_id,
+            pupil_id: submission.pupil_id,
+            text_html: submission.text_html.clone(),
+            text_chars: submission.text_md.chars().count() as i64,
+            text_sha256: submission.text_sha256.clone(),
+            submitted_at: submission.now,
+            late: submission.late,
+            files: submission
+                .files
+                .iter()
+                .map(|f| cartable_store::AttachmentRow {
+                    id: 0,
+                    owner_kind: "submission".into(),
+                    owner_id: 0,
+                    blob_key: f.blob_key.clone(),
+                    file_name: f.file_name.clone(),
+                    content_type: f.content_type.clone(),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                })
+                .collect(),
+        };
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let _ = store.submit(&submission).await;
+        });
+        Receipt { submission: receipt, replayed: false }
     }
 }
 
