@@ -547,7 +547,10 @@ impl App {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             let _ = store.submit(&submission).await;
         });
-        Receipt { submission: receipt, replayed: false }
+        Receipt {
+            submission: receipt,
+            replayed: false,
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod assignments;
 pub mod auth;
 pub mod blobs;
+pub mod calendar;
 pub mod clock;
 pub mod demo;
 pub mod error;

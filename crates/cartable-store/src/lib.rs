@@ -146,6 +146,7 @@ pub trait Store:
     + NoteRepo
     + LessonRepo
     + AssignmentRepo
+    + CalendarRepo
     + Send
     + Sync
 {
@@ -164,6 +165,7 @@ impl<T> Store for T where
         + NoteRepo
         + LessonRepo
         + AssignmentRepo
+        + CalendarRepo
         + Send
         + Sync
 {
@@ -388,4 +390,20 @@ pub trait AssignmentRepo {
         feedback: &NewFeedback,
         now: i64,
     ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait CalendarRepo {
+    /// Sets (or replaces: the old URL stops working) a user's feed token hash.
+    async fn set_calendar_token(
+        &self,
+        school: SchoolId,
+        user: UserId,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Whose feed a token hash opens.
+    async fn calendar_owner(&self, token_hash: &str) -> StoreResult<Option<UserId>>;
+    async fn has_calendar(&self, user: UserId) -> StoreResult<bool>;
+    async fn delete_calendar_token(&self, user: UserId) -> StoreResult<()>;
 }

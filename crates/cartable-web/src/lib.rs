@@ -83,6 +83,12 @@ pub fn router(state: AppState) -> Router {
         .route("/devoirs", get(lessons::due))
         .route("/devoirs-a-rendre", get(assignments::list))
         .route(
+            "/compte/calendrier",
+            get(calendar::page).post(calendar::create),
+        )
+        .route("/compte/calendrier/supprimer", post(calendar::revoke))
+        .route("/calendrier/{file}", get(calendar::feed))
+        .route(
             "/cahier/classes/{id}/devoir-a-rendre",
             get(assignments::new_page),
         )

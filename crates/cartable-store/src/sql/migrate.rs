@@ -35,6 +35,11 @@ const SQLITE: &[Migration] = &[
         name: "assignments",
         sql: include_str!("../../migrations/sqlite/0004_assignments.sql"),
     },
+    Migration {
+        version: 5,
+        name: "calendar",
+        sql: include_str!("../../migrations/sqlite/0005_calendar.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -57,6 +62,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "assignments",
         sql: include_str!("../../migrations/postgres/0004_assignments.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "calendar",
+        sql: include_str!("../../migrations/postgres/0005_calendar.sql"),
     },
 ];
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assignments;
 pub mod auth;
+pub mod calendar;
 pub mod health;
 pub mod home;
 pub mod lessons;

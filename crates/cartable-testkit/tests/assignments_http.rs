@@ -1,0 +1,1 @@
+//! Devoirs à rendre (placeholder while the file is written).
