@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod calendar;
 pub mod clock;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod hashing;
 pub mod import;
@@ -38,6 +39,8 @@ pub struct AppConfig {
     pub lock_after_failures: i64,
     pub first_lock_secs: i64,
     pub max_lock_secs: i64,
+    /// Size of each person's own document space.
+    pub personal_quota_bytes: i64,
 }
 
 impl Default for AppConfig {
@@ -49,6 +52,7 @@ impl Default for AppConfig {
             lock_after_failures: 5,
             first_lock_secs: 30,
             max_lock_secs: 15 * 60,
+            personal_quota_bytes: 100 * 1024 * 1024,
         }
     }
 }

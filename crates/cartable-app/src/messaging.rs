@@ -491,6 +491,7 @@ impl App {
             "news" => self.may_read_news(actor, a.owner_id).await?,
             "note" => self.may_read_note(actor, a.owner_id).await?,
             "lesson" => self.may_read_lesson(actor, a.owner_id).await?,
+            "folder" => self.may_read_folder(actor, a.owner_id).await?,
             "assignment" => self.may_read_assignment(actor, a.owner_id).await?,
             "submission" => self.may_read_submission_file(actor, a.owner_id).await?,
             _ => false,

@@ -147,6 +147,7 @@ pub trait Store:
     + LessonRepo
     + AssignmentRepo
     + CalendarRepo
+    + DocumentRepo
     + Send
     + Sync
 {
@@ -166,6 +167,7 @@ impl<T> Store for T where
         + LessonRepo
         + AssignmentRepo
         + CalendarRepo
+        + DocumentRepo
         + Send
         + Sync
 {
@@ -406,4 +408,51 @@ pub trait CalendarRepo {
     async fn calendar_owner(&self, token_hash: &str) -> StoreResult<Option<UserId>>;
     async fn has_calendar(&self, user: UserId) -> StoreResult<bool>;
     async fn delete_calendar_token(&self, user: UserId) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait DocumentRepo {
+    /// The top folder of a class's documents, made on first use.
+    async fn class_root_folder(
+        &self,
+        school: SchoolId,
+        class: ClassId,
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<FolderRow>;
+    /// The top folder of a person's own space, made on first use.
+    async fn personal_root_folder(
+        &self,
+        school: SchoolId,
+        owner: UserId,
+        now: i64,
+    ) -> StoreResult<FolderRow>;
+    async fn folder(&self, school: SchoolId, id: i64) -> StoreResult<Option<FolderRow>>;
+    async fn subfolders(&self, school: SchoolId, id: i64) -> StoreResult<Vec<FolderRow>>;
+    /// A folder inside `parent`, in the same space.
+    async fn create_folder(
+        &self,
+        school: SchoolId,
+        parent: i64,
+        name: &str,
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<i64>;
+    async fn add_folder_files(
+        &self,
+        school: SchoolId,
+        folder: i64,
+        files: &[NewAttachment],
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn folder_files(&self, school: SchoolId, folder: i64) -> StoreResult<Vec<AttachmentRow>>;
+    /// Removes a file's row; returns its blob key for the caller to delete.
+    async fn delete_folder_file(
+        &self,
+        school: SchoolId,
+        folder: i64,
+        attachment: i64,
+    ) -> StoreResult<Option<String>>;
+    /// Bytes used in a person's own space.
+    async fn personal_usage(&self, school: SchoolId, owner: UserId) -> StoreResult<i64>;
 }

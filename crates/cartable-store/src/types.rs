@@ -443,3 +443,13 @@ pub struct NewFeedback {
     pub feedback_html: String,
     pub mark: Option<String>,
 }
+
+/// A folder of a class's space or of a person's own space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderRow {
+    pub id: i64,
+    pub class_id: Option<ClassId>,
+    pub owner_id: Option<UserId>,
+    pub parent_id: Option<i64>,
+    pub name: String,
+}

@@ -82,6 +82,18 @@ pub fn router(state: AppState) -> Router {
         .route("/cahier/seances/{id}/supprimer", post(lessons::delete))
         .route("/devoirs", get(lessons::due))
         .route("/devoirs-a-rendre", get(assignments::list))
+        .route("/documents", get(documents::index))
+        .route("/documents/classes/{id}", get(documents::class_space))
+        .route("/documents/personnel", get(documents::personal_space))
+        .route("/documents/dossiers/{id}", get(documents::folder))
+        .route(
+            "/documents/dossiers/{id}/dossiers",
+            post(documents::new_folder),
+        )
+        .route(
+            "/documents/dossiers/{id}/fichiers/{file}/supprimer",
+            post(documents::delete_file),
+        )
         .route(
             "/compte/calendrier",
             get(calendar::page).post(calendar::create),
@@ -129,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/rendus/{id}", get(assignments::show))
         .route("/rendus/{id}/rendre", post(assignments::hand_in))
+        .route("/documents/dossiers/{id}/fichiers", post(documents::upload))
         .route("/pieces-jointes/{id}", get(messages::download))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(TimeoutLayer::with_status_code(

@@ -40,6 +40,11 @@ const SQLITE: &[Migration] = &[
         name: "calendar",
         sql: include_str!("../../migrations/sqlite/0005_calendar.sql"),
     },
+    Migration {
+        version: 6,
+        name: "documents",
+        sql: include_str!("../../migrations/sqlite/0006_documents.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -67,6 +72,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "calendar",
         sql: include_str!("../../migrations/postgres/0005_calendar.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "documents",
+        sql: include_str!("../../migrations/postgres/0006_documents.sql"),
     },
 ];
 

@@ -12,6 +12,7 @@ mod attachments;
 mod audit;
 mod calendar;
 mod classes;
+mod documents;
 mod lessons;
 mod messaging;
 mod migrate;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assignments;
 pub mod auth;
 pub mod calendar;
+pub mod documents;
 pub mod health;
 pub mod home;
 pub mod lessons;
