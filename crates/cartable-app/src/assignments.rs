@@ -115,7 +115,7 @@ impl App {
         })?;
         let time = parse_time(&draft.due_time)
             .ok_or_else(|| invalid("assignment.due_time", "Heure limite invalide (hh:mm)."))?;
-        let due_at = day.start_unix() + time;
+        let due_at = day.at_paris(time);
         if due_at <= self.now() {
             return Err(invalid(
                 "assignment.due_past",
@@ -303,6 +303,24 @@ impl App {
         Ok((a, out))
     }
 
+    /// The cheap checks of a hand-in, before any byte of it is read: the
+    /// actor is a pupil of the class, and has room left in their quota.
+    pub async fn may_hand_in(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        let school = actor.school_id.ok_or(AppError::NotFound)?;
+        let a = self.assignment_for(actor, id).await?;
+        if actor.role != Role::Pupil || !actor.classes.contains(&a.class_id) {
+            return Err(AppError::Forbidden);
+        }
+        let used = self.store.handin_usage(school, actor.user_id).await?;
+        if used >= self.config.handin_quota_bytes {
+            return Err(invalid(
+                "handin.quota",
+                "Vous avez atteint la place réservée à vos devoirs rendus : demandez à votre professeur.",
+            ));
+        }
+        Ok(())
+    }
+
     /// Hands in work. Replacing is allowed until the deadline; after it, a
     /// first hand-in is still accepted, marked late.
     pub async fn hand_in(
@@ -351,6 +369,15 @@ impl App {
             ));
         }
         markdown::check_length(text, "le texte").map_err(|m| invalid("text.too_long", m))?;
+        let adding: i64 = files.iter().map(|f| f.size).sum();
+        if self.store.handin_usage(school, actor.user_id).await? + adding
+            > self.config.handin_quota_bytes
+        {
+            return Err(invalid(
+                "handin.quota",
+                "Ces fichiers dépassent la place réservée à vos devoirs rendus : demandez à votre professeur.",
+            ));
+        }
         let now = self.now();
         let late = now > a.due_at;
         let (current, _) = self

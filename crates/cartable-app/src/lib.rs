@@ -41,6 +41,8 @@ pub struct AppConfig {
     pub max_lock_secs: i64,
     /// Size of each person's own document space.
     pub personal_quota_bytes: i64,
+    /// What one pupil may store in hand-ins in all (every version counts).
+    pub handin_quota_bytes: i64,
 }
 
 impl Default for AppConfig {
@@ -53,6 +55,7 @@ impl Default for AppConfig {
             first_lock_secs: 30,
             max_lock_secs: 15 * 60,
             personal_quota_bytes: 100 * 1024 * 1024,
+            handin_quota_bytes: 500 * 1024 * 1024,
         }
     }
 }

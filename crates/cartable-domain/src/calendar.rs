@@ -128,6 +128,13 @@ impl Day {
         Day(self.0 + days)
     }
 
+    /// Unix seconds at the Paris wall-clock time `secs` after midnight that
+    /// day (18:00 is 18:00 on the days the clocks change too).
+    pub fn at_paris(&self, secs: i64) -> i64 {
+        let guess = self.0 * 86_400 + secs;
+        guess - paris_offset_secs(guess - 3600)
+    }
+
     /// Unix seconds at 00:00 Paris time that day.
     pub fn start_unix(&self) -> i64 {
         let guess = self.0 * 86_400;
@@ -164,6 +171,17 @@ mod tests {
             "2027-01-15"
         );
         assert!(Day::parse("31/02/2026").is_none());
+    }
+
+    #[test]
+    fn wall_clock_times_across_clock_changes() {
+        // 25 Oct 2026 (back to winter time at 03:00 local): 18:00 Paris is 17:00 UTC.
+        let d = Day::parse("2026-10-25").unwrap();
+        assert_eq!(d.at_paris(18 * 3600), d.0 * 86_400 + 17 * 3600);
+        // 28 Mar 2027 (summer time from 02:00 local): 18:00 Paris is 16:00 UTC.
+        let d = Day::parse("2027-03-28").unwrap();
+        assert_eq!(d.at_paris(18 * 3600), d.0 * 86_400 + 16 * 3600);
+        assert_eq!(d.at_paris(0), d.start_unix());
     }
 
     #[test]

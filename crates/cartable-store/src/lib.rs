@@ -364,6 +364,8 @@ pub trait AssignmentRepo {
         pupil: UserId,
     ) -> StoreResult<(Option<SubmissionRow>, i64)>;
     async fn submission(&self, school: SchoolId, id: i64) -> StoreResult<Option<SubmissionRow>>;
+    /// Bytes a pupil stored in hand-ins, every version counted.
+    async fn handin_usage(&self, school: SchoolId, pupil: UserId) -> StoreResult<i64>;
     /// The hand-in a form with this idempotency key recorded, if any.
     async fn submission_by_key(
         &self,

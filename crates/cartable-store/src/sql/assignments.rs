@@ -437,4 +437,16 @@ impl AssignmentRepo for SqlStore {
             None => Ok(None),
         }
     }
+
+    async fn handin_usage(&self, school: SchoolId, pupil: UserId) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) AS used FROM attachments a \
+             JOIN submissions s ON s.id = a.owner_id WHERE a.owner_kind = 'submission' AND s.school_id = $1 AND s.pupil_id = $2",
+        )
+        .bind(school.0)
+        .bind(pupil.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("used")?)
+    }
 }

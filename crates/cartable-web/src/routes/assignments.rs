@@ -334,6 +334,18 @@ pub async fn hand_in(
 ) -> WebResult<Response> {
     school_of(&session.actor)?;
     let id = parse_id(&id)?;
+    // Refuse before reading (and storing) the body: a parent or a pupil of
+    // another class must not make the server write 25 MB to throw away.
+    if let Err(e) = state.app.may_hand_in(&session.actor, id).await {
+        return match e {
+            AppError::Invalid { .. } => {
+                let page = assignment_page(&state, &session, &csrf, id, Some(e.message_fr()), None)
+                    .await?;
+                Ok(refusal(&e, render(&page)?))
+            }
+            other => Err(other.into()),
+        };
+    }
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
