@@ -43,6 +43,9 @@ pub struct AppConfig {
     pub personal_quota_bytes: i64,
     /// What one pupil may store in hand-ins in all (every version counts).
     pub handin_quota_bytes: i64,
+    /// Largest uploaded file, and largest form of files (attachments, hand-ins, documents).
+    pub max_file_bytes: u64,
+    pub max_form_bytes: u64,
 }
 
 impl Default for AppConfig {
@@ -56,6 +59,8 @@ impl Default for AppConfig {
             max_lock_secs: 15 * 60,
             personal_quota_bytes: 100 * 1024 * 1024,
             handin_quota_bytes: 500 * 1024 * 1024,
+            max_file_bytes: 10 * 1024 * 1024,
+            max_form_bytes: 25 * 1024 * 1024,
         }
     }
 }

@@ -31,7 +31,8 @@ pub fn router(state: AppState) -> Router {
     use routes::*;
     let import_limit = cartable_app::import::MAX_IMPORT_BYTES + 64 * 1024;
     // The streaming reader enforces the per-file caps; this bounds the whole body.
-    let upload_limit = messages::attachment_limits().max_total_bytes as usize + 256 * 1024;
+    let upload_limit =
+        messages::attachment_limits(&state.app.config).max_total_bytes as usize + 256 * 1024;
     let pages = Router::new()
         .route("/", get(home::home))
         .route("/connexion", get(auth::login_page).post(auth::login))

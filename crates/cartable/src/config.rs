@@ -29,6 +29,12 @@ pub struct FileConfig {
     pub hash_threads: Option<usize>,
     pub hash_queue: Option<usize>,
     pub db_max_connections: Option<u32>,
+    /// Upload caps, in megabytes: one file, one form, a person's own space,
+    /// a pupil's hand-ins in all.
+    pub max_upload_mb: Option<u64>,
+    pub max_form_mb: Option<u64>,
+    pub personal_quota_mb: Option<u64>,
+    pub handin_quota_mb: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +65,7 @@ pub struct Config {
     pub hash_threads: usize,
     pub hash_queue: usize,
     pub db_max_connections: u32,
+    pub app: cartable_app::AppConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -109,6 +116,29 @@ impl Config {
             hash_threads: file.hash_threads.unwrap_or(cores).max(1),
             hash_queue: file.hash_queue.unwrap_or(64 * cores),
             db_max_connections: file.db_max_connections.unwrap_or(16),
+            app: {
+                const MB: u64 = 1024 * 1024;
+                let d = cartable_app::AppConfig::default();
+                cartable_app::AppConfig {
+                    max_file_bytes: file
+                        .max_upload_mb
+                        .map(|m| m.max(1) * MB)
+                        .unwrap_or(d.max_file_bytes),
+                    max_form_bytes: file
+                        .max_form_mb
+                        .map(|m| m.max(1) * MB)
+                        .unwrap_or(d.max_form_bytes),
+                    personal_quota_bytes: file
+                        .personal_quota_mb
+                        .map(|m| (m * MB) as i64)
+                        .unwrap_or(d.personal_quota_bytes),
+                    handin_quota_bytes: file
+                        .handin_quota_mb
+                        .map(|m| (m * MB) as i64)
+                        .unwrap_or(d.handin_quota_bytes),
+                    ..d
+                }
+            },
         })
     }
 }

@@ -8,7 +8,7 @@ use cartable_app::blobs::FsBlobStore;
 use cartable_app::clock::SystemClock;
 use cartable_app::demo::{ensure_demo_school, DEMO_PASSWORD};
 use cartable_app::hashing::{HashCost, HashPool};
-use cartable_app::{App, AppConfig, AppError};
+use cartable_app::{App, AppError};
 use cartable_domain::roster::{LineOutcome, RosterKind};
 use cartable_domain::Role;
 use cartable_store::sql::{PoolSettings, SqlStore};
@@ -108,7 +108,7 @@ async fn open_app(config: &Config) -> Result<App, RunError> {
         hasher,
         Arc::new(blobs),
         Arc::new(SystemClock),
-        AppConfig::default(),
+        config.app.clone(),
     ))
 }
 

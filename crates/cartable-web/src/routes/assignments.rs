@@ -169,7 +169,13 @@ pub async fn create(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     let has = |n: &str| form.fields.iter().any(|(k, _)| k == n);
     let values = AssignmentValues {
         title: field(&form, "titre").into(),
@@ -349,7 +355,13 @@ pub async fn hand_in(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     let result = state
         .app
         .hand_in(

@@ -133,7 +133,13 @@ pub async fn upload(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     match state
         .app
         .add_documents(&session.actor, id, attachments_of(&form))

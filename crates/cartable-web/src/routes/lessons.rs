@@ -347,7 +347,13 @@ pub async fn create(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     let mut draft = draft_of(
         |n| field(&form, n).to_string(),
         |n| form.fields.iter().any(|(k, _)| k == n),

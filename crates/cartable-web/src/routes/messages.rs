@@ -23,11 +23,14 @@ use crate::state::AppState;
 use crate::upload::{read_upload_form, UploadForm, UploadLimits};
 
 /// Limits for files attached to a message, a news item or a note.
-pub fn attachment_limits() -> UploadLimits {
+pub fn attachment_limits(config: &cartable_app::AppConfig) -> UploadLimits {
     UploadLimits {
-        max_file_bytes: 10 * 1024 * 1024,
+        max_file_bytes: config.max_file_bytes,
         max_files: 5,
-        max_total_bytes: 25 * 1024 * 1024,
+        max_total_bytes: config
+            .max_file_bytes
+            .saturating_mul(5)
+            .min(config.max_form_bytes),
         max_text_bytes: 64 * 1024,
     }
 }
@@ -236,7 +239,13 @@ pub async fn send(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     let people = unique_ids(
         form.fields
             .iter()
@@ -389,7 +398,13 @@ pub async fn reply(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     match state
         .app
         .reply(

@@ -210,7 +210,13 @@ pub async fn publish(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     let result = async {
         let classes: BTreeSet<ClassId> = form
             .fields

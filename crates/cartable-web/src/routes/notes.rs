@@ -136,7 +136,13 @@ pub async fn send(
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
-    let form = read_upload_form(&state, &parts, multipart, &attachment_limits()).await?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
     let ids = |name: &str| -> Vec<i64> {
         form.fields
             .iter()
