@@ -395,6 +395,15 @@ impl App {
             idempotency_key: key.to_string(),
             files,
             now,
+            audit: Some(cartable_store::AuditEvent {
+                school_id: Some(school),
+                actor_id: Some(actor.user_id),
+                action: "handin.recorded".into(),
+                target: Some(format!("devoir {id}")),
+                ip: client.ip.clone(),
+                detail: None,
+                at: now,
+            }),
         };
         if late && current.is_some() {
             // A replay of the form that was accepted in time still gets its receipt.
@@ -415,25 +424,14 @@ impl App {
         }
         #[cfg(feature = "broken-handin-ack")]
         {
-            let _ = client;
             return Ok(self.broken_ack(submission));
         }
         #[allow(unreachable_code)]
         match self.store.submit(&submission).await? {
-            SubmitOutcome::Recorded(row) => {
-                self.audit(
-                    Some(school),
-                    "handin.recorded",
-                    Some(format!("devoir {id}, rendu {}", row.id)),
-                    client,
-                    Some(actor.user_id),
-                )
-                .await;
-                Ok(Receipt {
-                    submission: row,
-                    replayed: false,
-                })
-            }
+            SubmitOutcome::Recorded(row) => Ok(Receipt {
+                submission: row,
+                replayed: false,
+            }),
             SubmitOutcome::Replayed(first) => Ok(Receipt {
                 submission: first,
                 replayed: true,

@@ -395,6 +395,9 @@ pub struct NewSubmission {
     pub idempotency_key: String,
     pub files: Vec<NewAttachment>,
     pub now: i64,
+    /// Written in the same transaction: a crash cannot leave a stored hand-in
+    /// without its audit line (and it saves a commit).
+    pub audit: Option<AuditEvent>,
 }
 
 /// A recorded hand-in: what the pupil's receipt shows.

@@ -238,6 +238,20 @@ impl AssignmentRepo for SqlStore {
             }
         };
         attachments::insert(&mut tx, s.school_id, "submission", id, &s.files, s.now).await?;
+        if let Some(e) = &s.audit {
+            sqlx::query(
+                "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(e.school_id.map(|x| x.0))
+            .bind(e.actor_id.map(|u| u.0))
+            .bind(&e.action)
+            .bind(e.target.as_deref().map(|t| format!("{t}, rendu {id}")))
+            .bind(e.ip.as_deref())
+            .bind(e.detail.as_deref())
+            .bind(e.at)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         let row = self
             .submission(s.school_id, id)
