@@ -100,6 +100,20 @@ pub enum UploadError {
     BadForm(String),
     /// The body stopped before its end (connection cut, truncated body).
     Interrupted,
+    /// The body came too slowly (nothing for a while, or a trickle).
+    TooSlow,
+}
+
+/// No byte of a file for this long: the upload is abandoned.
+pub const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+/// After this long, an upload must average at least [`UPLOAD_MIN_BYTES_PER_SEC`]
+/// (a 2G phone sends ten times more): a 1-byte-every-29-s body cannot pass.
+pub const UPLOAD_RATE_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+pub const UPLOAD_MIN_BYTES_PER_SEC: f64 = 1024.0;
+
+/// Has an upload that sent `bytes` in `elapsed` fallen below the minimum rate?
+fn too_slow(bytes: u64, elapsed: std::time::Duration) -> bool {
+    elapsed > UPLOAD_RATE_GRACE && (bytes as f64) < UPLOAD_MIN_BYTES_PER_SEC * elapsed.as_secs_f64()
 }
 
 impl UploadError {
@@ -112,6 +126,7 @@ impl UploadError {
             UploadError::TotalTooLarge { .. } => "upload.too_large",
             UploadError::BadForm(_) => "bad_form",
             UploadError::Interrupted => "upload.interrupted",
+            UploadError::TooSlow => "upload.too_slow",
         }
     }
 
@@ -129,6 +144,7 @@ impl UploadError {
             ),
             UploadError::BadForm(m) => m.clone(),
             UploadError::Interrupted => BlobError::Interrupted(String::new()).message_fr(),
+            UploadError::TooSlow => "L'envoi est trop lent ou s'est arrêté : rien n'a été enregistré. Réessayez, si possible avec une meilleure connexion.".into(),
         }
     }
 }
@@ -261,6 +277,7 @@ async fn read_fields(
         return Err(UploadError::Csrf);
     }
 
+    let started = std::time::Instant::now();
     let mut fields = Vec::new();
     let mut field_count = 1;
     let mut text_bytes = 0usize;
@@ -290,6 +307,7 @@ async fn read_fields(
                         .into(),
                 ),
                 TextError::Body(e) => body_error(e),
+                TextError::Stalled => UploadError::TooSlow,
             })?;
             text_bytes += value.len();
             // A second token is not a field of the form.
@@ -303,11 +321,22 @@ async fn read_fields(
         // input left empty costs nothing.
         let mut writer: Option<Box<dyn BlobWriter>> = None;
         let streamed: Result<(), UploadError> = async {
-            while let Some(chunk) = field.chunk().await.map_err(body_error)? {
+            loop {
+                // A client that stops sending, or trickles, must not hold a
+                // connection and a half-written file for the route's whole deadline.
+                let next = tokio::time::timeout(UPLOAD_IDLE, field.chunk())
+                    .await
+                    .map_err(|_| UploadError::TooSlow)?;
+                let Some(chunk) = next.map_err(body_error)? else {
+                    break;
+                };
                 if chunk.is_empty() {
                     continue;
                 }
                 total_bytes = total_bytes.saturating_add(chunk.len() as u64);
+                if too_slow(total_bytes, started.elapsed()) {
+                    return Err(UploadError::TooSlow);
+                }
                 if total_bytes > limits.max_total_bytes {
                     return Err(UploadError::TotalTooLarge {
                         limit: limits.max_total_bytes,
@@ -371,6 +400,8 @@ fn body_error(e: MultipartError, limits: &UploadLimits) -> UploadError {
 
 enum TextError {
     TooLong,
+    /// Nothing arrived for [`UPLOAD_IDLE`].
+    Stalled,
     NotUtf8,
     Body(MultipartError),
 }
@@ -378,7 +409,13 @@ enum TextError {
 /// A text field's value, read chunk by chunk up to `max` bytes.
 async fn read_text(mut field: Field<'_>, max: usize) -> Result<String, TextError> {
     let mut buf = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(TextError::Body)? {
+    loop {
+        let next = tokio::time::timeout(UPLOAD_IDLE, field.chunk())
+            .await
+            .map_err(|_| TextError::Stalled)?;
+        let Some(chunk) = next.map_err(TextError::Body)? else {
+            break;
+        };
         if buf.len() + chunk.len() > max {
             return Err(TextError::TooLong);
         }
@@ -763,6 +800,18 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("left: {:?}", files_under(&dir.0.join("blobs")));
+    }
+
+    #[test]
+    fn trickling_uploads_are_too_slow() {
+        let secs = Duration::from_secs;
+        // The field notes' attack: one byte every 29 s.
+        assert!(too_slow(2, secs(58)));
+        // A slow 2G phone: 10 KB/s.
+        assert!(!too_slow(600_000, secs(60)));
+        // Any rate during the first seconds (TCP slow start, a busy school Wi-Fi).
+        assert!(!too_slow(10, secs(20)));
+        assert!(too_slow(20_000, secs(31)));
     }
 
     #[test]
