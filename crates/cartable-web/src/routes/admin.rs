@@ -10,13 +10,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use cartable_app::accounts::IssuedCodes;
 use cartable_app::AppError;
+use cartable_domain::calendar::Day;
 use cartable_domain::policy::{Action, Resource};
 use cartable_domain::roster::{LineOutcome, RosterApplied, RosterKind, RosterPlan};
 use cartable_domain::{ClassId, Role, UserId};
 use cartable_store::{AuditEvent, ClassSummary, UserSummary};
 use serde::Deserialize;
 
-use super::{authorize, render, school_of};
+use super::{authorize, parse_id, render, school_of, Empty};
 use crate::csrf::{self, CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser, Query};
@@ -294,9 +295,6 @@ struct ImportDonePage {
     applied: RosterApplied,
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// Step 2: apply, in one transaction.
 pub async fn import_apply(
     State(state): State<AppState>,
@@ -312,7 +310,7 @@ pub async fn import_apply(
         Action::ImportRoster,
         Resource::School(school),
     )?;
-    let draft: i64 = draft.parse().map_err(|_| WebError::not_found())?;
+    let draft = parse_id(&draft)?;
     match state
         .app
         .apply_import(&session.actor, school, draft, &client)
@@ -540,7 +538,7 @@ pub async fn reset_password(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let id = UserId(id.parse().map_err(|_| WebError::not_found())?);
+    let id = UserId(parse_id(&id)?);
     let issued = state
         .app
         .issue_codes(&session.actor, &[id], true, &client)
@@ -575,7 +573,7 @@ async fn set_disabled(
     id: String,
     disabled: bool,
 ) -> WebResult<Response> {
-    let id = UserId(id.parse().map_err(|_| WebError::not_found())?);
+    let id = UserId(parse_id(&id)?);
     state
         .app
         .set_account_disabled(&session.actor, id, disabled, &client)
@@ -620,31 +618,16 @@ pub async fn audit_log(
     Ok(render(&page)?.into_response())
 }
 
-/// Unix seconds to (year, month, day) in UTC (Howard Hinnant's civil_from_days).
-fn civil(secs: i64) -> (i64, i64, i64, i64) {
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, sod)
-}
-
+/// Unix seconds as the UTC day, `jj/mm/aaaa`.
 pub fn french_date(secs: i64) -> String {
-    let (y, m, d, _) = civil(secs);
-    format!("{d:02}/{m:02}/{y:04}")
+    Day(secs.div_euclid(86_400)).french()
 }
 
 pub fn french_datetime(secs: i64) -> String {
-    let (y, m, d, sod) = civil(secs);
+    let sod = secs.rem_euclid(86_400);
     format!(
-        "{d:02}/{m:02}/{y:04} {:02}:{:02} UTC",
+        "{} {:02}:{:02} UTC",
+        french_date(secs),
         sod / 3600,
         (sod % 3600) / 60
     )

@@ -20,17 +20,13 @@ use cartable_store::{AssignmentRow, ChildSummary, ClassSummary, PupilWork};
 use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
-use super::{authorize, render, school_of};
+use super::{authorize, parse_id, render, school_of};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser};
 use crate::layout::Layout;
 use crate::state::AppState;
 use crate::upload::read_upload_form;
-
-fn parse_id(raw: &str) -> WebResult<i64> {
-    raw.parse().map_err(|_| WebError::not_found())
-}
 
 /// "mardi 1er décembre à 18:00" (Paris time).
 pub fn deadline_fr(unix: impl std::borrow::Borrow<i64>) -> String {

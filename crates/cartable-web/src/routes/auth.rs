@@ -10,7 +10,7 @@ use cartable_domain::password::MIN_CHARS;
 use cartable_domain::policy::{Action, Resource};
 use serde::Deserialize;
 
-use super::{authorize, render};
+use super::{authorize, render, Empty};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{clear_session_cookie, session_cookie, Client, CurrentUser, MaybeUser, Query};
@@ -130,9 +130,6 @@ pub async fn login(
         Err(e) => Err(e.into()),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn logout(
     State(state): State<AppState>,

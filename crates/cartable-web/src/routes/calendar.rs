@@ -6,9 +6,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use cartable_domain::Role;
-use serde::Deserialize;
 
-use super::{render, school_of};
+use super::{render, school_of, Empty};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::CurrentUser;
@@ -46,9 +45,6 @@ pub async fn page(
     };
     Ok(render(&page)?.into_response())
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn create(
     State(state): State<AppState>,

@@ -12,17 +12,13 @@ use cartable_store::ClassSummary;
 use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, refusal};
-use super::{render, school_of};
+use super::{parse_id, render, school_of, Empty};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::CurrentUser;
 use crate::layout::Layout;
 use crate::state::AppState;
 use crate::upload::read_upload_form;
-
-fn parse_id(raw: &str) -> WebResult<i64> {
-    raw.parse().map_err(|_| WebError::not_found())
-}
 
 #[derive(Template)]
 #[template(path = "documents.html")]
@@ -187,9 +183,6 @@ pub async fn new_folder(
         Err(e) => Err(e.into()),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn delete_file(
     State(state): State<AppState>,

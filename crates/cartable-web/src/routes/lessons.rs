@@ -16,17 +16,13 @@ use cartable_store::{ChildSummary, ClassSummary, LessonRow};
 use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
-use super::{authorize, render, school_of};
+use super::{authorize, parse_id, render, school_of, Empty};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser, Query};
 use crate::layout::Layout;
 use crate::state::AppState;
 use crate::upload::read_upload_form;
-
-fn parse_id(raw: &str) -> WebResult<i64> {
-    raw.parse().map_err(|_| WebError::not_found())
-}
 
 #[derive(Deserialize)]
 pub struct WeekQuery {
@@ -513,9 +509,6 @@ pub async fn edit(
         Err(e) => Err(e.into()),
     }
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn delete(
     State(state): State<AppState>,

@@ -14,7 +14,7 @@ use cartable_domain::UserId;
 use cartable_store::{ThreadSummary, ThreadView, UserSummary};
 use serde::Deserialize;
 
-use super::{render, school_of};
+use super::{parse_id, render, school_of};
 use crate::csrf::CsrfToken;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser, Query};
@@ -311,10 +311,6 @@ pub struct MessageRow {
     pub body_html: String,
     pub mine: bool,
     pub attachments: Vec<cartable_store::AttachmentRow>,
-}
-
-fn parse_id(raw: &str) -> WebResult<i64> {
-    raw.parse().map_err(|_| WebError::not_found())
 }
 
 async fn thread_page(

@@ -36,6 +36,15 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> WebRe
     }
 }
 
+/// A form with no fields but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+/// An id from a path: anything that is not a number is simply not found.
+pub fn parse_id(raw: &str) -> WebResult<i64> {
+    raw.parse().map_err(|_| WebError::not_found())
+}
+
 /// The school of a school member; operators have none.
 pub fn school_of(actor: &Actor) -> WebResult<cartable_domain::SchoolId> {
     actor.school_id.ok_or_else(WebError::forbidden)

@@ -9,13 +9,14 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use cartable_app::news::NewsDraft;
 use cartable_app::AppError;
+use cartable_domain::calendar::Day;
 use cartable_domain::messaging::NewsAudience;
 use cartable_domain::policy::{can, Action, Resource};
 use cartable_domain::ClassId;
 use cartable_store::{ClassSummary, NewsRow};
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
-use super::{authorize, render, school_of};
+use super::{authorize, parse_id, render, school_of, Empty};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser};
@@ -102,7 +103,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let id = parse_id(&id)?;
     let item = state.app.news_item_for(&session.actor, id).await?;
     let page = NewsItemPage {
         layout: Layout::signed_in(item.title.clone(), &csrf, &session),
@@ -174,23 +175,8 @@ pub fn parse_date(raw: &str) -> Result<Option<i64>, AppError> {
             ),
         )
     };
-    let d = cartable_domain::names::BirthDate::parse(raw).map_err(|_| bad())?;
-    let iso = d.iso();
-    let (y, rest) = iso.split_once('-').ok_or_else(bad)?;
-    let (m, day) = rest.split_once('-').ok_or_else(bad)?;
-    let (y, m, day): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        day.parse().map_err(|_| bad())?,
-    );
-    // Days from civil (Howard Hinnant), the inverse of admin::civil.
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok(Some((era * 146_097 + doe - 719_468) * 86_400))
+    // Midnight UTC of that day, as the windows have always been stored.
+    Day::parse(raw).map(|d| Some(d.0 * 86_400)).ok_or_else(bad)
 }
 
 pub async fn publish(
@@ -264,9 +250,6 @@ pub async fn publish(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct Empty {}
-
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -274,7 +257,7 @@ pub async fn delete(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let id = parse_id(&id)?;
     state.app.delete_news(&session.actor, id, &client).await?;
     Ok(Redirect::to("/actualites").into_response())
 }

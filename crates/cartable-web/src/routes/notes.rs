@@ -15,7 +15,7 @@ use cartable_store::{
 };
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
-use super::{render, school_of};
+use super::{parse_id, render, school_of, Empty};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser};
@@ -209,7 +209,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     school_of(&session.actor)?;
-    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let id = parse_id(&id)?;
     let view = state.app.note_for(&session.actor, id).await?;
     let (note, family, families) = match view {
         NoteView::Sender { note, families } => (note, None, families),
@@ -245,9 +245,6 @@ pub async fn show(
     Ok(render(&page)?.into_response())
 }
 
-#[derive(serde::Deserialize)]
-pub struct Empty {}
-
 pub async fn sign(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -255,7 +252,7 @@ pub async fn sign(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let id = parse_id(&id)?;
     state.app.ack_note(&session.actor, id, &client).await?;
     Ok(Redirect::to(&format!("/carnet/{id}")).into_response())
 }
@@ -267,7 +264,7 @@ pub async fn remind(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let id = parse_id(&id)?;
     state.app.remind_note(&session.actor, id, &client).await?;
     Ok(Redirect::to(&format!("/carnet/{id}")).into_response())
 }

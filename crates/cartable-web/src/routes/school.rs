@@ -8,7 +8,7 @@ use cartable_domain::policy::{can, Action, Resource};
 use cartable_domain::{ClassId, Role, SchoolId, UserId};
 use cartable_store::{ClassSummary, TeacherOfClass, User, UserSummary};
 
-use super::{authorize, render, school_of};
+use super::{authorize, parse_id, render, school_of};
 use crate::csrf::CsrfToken;
 use crate::error::{WebError, WebResult};
 use crate::extract::CurrentUser;
@@ -22,10 +22,6 @@ struct ClassPage {
     class: ClassSummary,
     teachers: Vec<TeacherOfClass>,
     may_see_roster: bool,
-}
-
-fn parse_id(raw: &str) -> WebResult<i64> {
-    raw.parse::<i64>().map_err(|_| WebError::not_found())
 }
 
 /// The class `raw_id` names in the actor's school, if the policy lets them `action` it.
