@@ -376,23 +376,26 @@ pub async fn codes_page(
         }
         None => store.people(school, role.or(Some(Role::Pupil))).await?,
     };
-    let mut allowed = Vec::with_capacity(people.len());
-    for p in people.drain(..) {
-        if !include_active && p.activated {
-            continue;
-        }
-        let facts = store
-            .person_facts(school, p.id)
-            .await?
-            .ok_or_else(WebError::not_found)?;
-        if cartable_domain::policy::can(
-            &session.actor,
-            Action::IssueActivationCode,
-            Resource::Person(&facts),
-        ) {
-            allowed.push(p);
-        }
-    }
+    // The policy facts of the whole school in two queries, not two per person.
+    let facts: std::collections::HashMap<UserId, cartable_domain::policy::PersonFacts> = store
+        .school_people_facts(school)
+        .await?
+        .into_iter()
+        .map(|(p, f)| (p.id, f))
+        .collect();
+    let allowed: Vec<UserSummary> = people
+        .drain(..)
+        .filter(|p| include_active || !p.activated)
+        .filter(|p| {
+            facts.get(&p.id).is_some_and(|f| {
+                cartable_domain::policy::can(
+                    &session.actor,
+                    Action::IssueActivationCode,
+                    Resource::Person(f),
+                )
+            })
+        })
+        .collect();
     let page = CodesPage {
         layout: Layout::signed_in("Codes d'activation", &csrf, &session),
         classes: store.classes(school).await?,
