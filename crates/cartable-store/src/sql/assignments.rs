@@ -58,34 +58,6 @@ fn submission_row(r: &AnyRow) -> StoreResult<SubmissionRow> {
     })
 }
 
-impl SqlStore {
-    async fn with_submission_files(
-        &self,
-        school: SchoolId,
-        mut subs: Vec<SubmissionRow>,
-    ) -> StoreResult<Vec<SubmissionRow>> {
-        let ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
-        let mut files = attachments::for_owners(&self.pool, school, "submission", &ids).await?;
-        for s in &mut subs {
-            s.files = files.remove(&s.id).unwrap_or_default();
-        }
-        Ok(subs)
-    }
-
-    async fn with_assignment_files(
-        &self,
-        school: SchoolId,
-        mut items: Vec<AssignmentRow>,
-    ) -> StoreResult<Vec<AssignmentRow>> {
-        let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
-        let mut files = attachments::for_owners(&self.pool, school, "assignment", &ids).await?;
-        for a in &mut items {
-            a.attachments = files.remove(&a.id).unwrap_or_default();
-        }
-        Ok(items)
-    }
-}
-
 #[async_trait]
 impl AssignmentRepo for SqlStore {
     async fn create_assignment(&self, a: &NewAssignment) -> StoreResult<i64> {
@@ -139,10 +111,11 @@ impl AssignmentRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(self
-                .with_assignment_files(school, vec![assignment_row(&r)?])
-                .await?
-                .pop()),
+            Some(r) => Ok(
+                attachments::fill(&self.pool, school, vec![assignment_row(&r)?])
+                    .await?
+                    .pop(),
+            ),
             None => Ok(None),
         }
     }
@@ -173,7 +146,7 @@ impl AssignmentRepo for SqlStore {
             .iter()
             .map(assignment_row)
             .collect::<StoreResult<Vec<_>>>()?;
-        self.with_assignment_files(school, items).await
+        attachments::fill(&self.pool, school, items).await
     }
 
     async fn submit(&self, s: &NewSubmission) -> StoreResult<SubmitOutcome> {
@@ -278,7 +251,7 @@ impl AssignmentRepo for SqlStore {
         let versions = rows.len() as i64;
         match rows.first() {
             Some(r) => Ok((
-                self.with_submission_files(school, vec![submission_row(r)?])
+                attachments::fill(&self.pool, school, vec![submission_row(r)?])
                     .await?
                     .pop(),
                 versions,
@@ -296,10 +269,11 @@ impl AssignmentRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(self
-                .with_submission_files(school, vec![submission_row(&r)?])
-                .await?
-                .pop()),
+            Some(r) => Ok(
+                attachments::fill(&self.pool, school, vec![submission_row(&r)?])
+                    .await?
+                    .pop(),
+            ),
             None => Ok(None),
         }
     }
@@ -333,7 +307,7 @@ impl AssignmentRepo for SqlStore {
             latest.insert(s.pupil_id.0, s);
         }
         let current: Vec<SubmissionRow> = latest.into_values().collect();
-        let current = self.with_submission_files(school, current).await?;
+        let current = attachments::fill(&self.pool, school, current).await?;
         let mut by_pupil: HashMap<i64, SubmissionRow> =
             current.into_iter().map(|s| (s.pupil_id.0, s)).collect();
         let feedback_rows = sqlx::query(
@@ -444,10 +418,11 @@ impl AssignmentRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(self
-                .with_submission_files(school, vec![submission_row(&r)?])
-                .await?
-                .pop()),
+            Some(r) => Ok(
+                attachments::fill(&self.pool, school, vec![submission_row(&r)?])
+                    .await?
+                    .pop(),
+            ),
             None => Ok(None),
         }
     }

@@ -44,21 +44,6 @@ fn lesson_row(r: &AnyRow) -> StoreResult<LessonRow> {
     })
 }
 
-impl SqlStore {
-    async fn with_lesson_files(
-        &self,
-        school: SchoolId,
-        mut lessons: Vec<LessonRow>,
-    ) -> StoreResult<Vec<LessonRow>> {
-        let ids: Vec<i64> = lessons.iter().map(|l| l.id).collect();
-        let mut files = attachments::for_owners(&self.pool, school, "lesson", &ids).await?;
-        for l in &mut lessons {
-            l.attachments = files.remove(&l.id).unwrap_or_default();
-        }
-        Ok(lessons)
-    }
-}
-
 #[async_trait]
 impl LessonRepo for SqlStore {
     async fn create_lesson(&self, l: &NewLesson) -> StoreResult<i64> {
@@ -180,8 +165,7 @@ impl LessonRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(self
-                .with_lesson_files(school, vec![lesson_row(&r)?])
+            Some(r) => Ok(attachments::fill(&self.pool, school, vec![lesson_row(&r)?])
                 .await?
                 .pop()),
             None => Ok(None),
@@ -215,7 +199,7 @@ impl LessonRepo for SqlStore {
             .iter()
             .map(lesson_row)
             .collect::<StoreResult<Vec<_>>>()?;
-        self.with_lesson_files(school, lessons).await
+        attachments::fill(&self.pool, school, lessons).await
     }
 
     async fn homework_due(
@@ -252,7 +236,7 @@ impl LessonRepo for SqlStore {
             .iter()
             .map(lesson_row)
             .collect::<StoreResult<Vec<_>>>()?;
-        let lessons = self.with_lesson_files(school, lessons).await?;
+        let lessons = attachments::fill(&self.pool, school, lessons).await?;
         let done: HashSet<i64> = match pupil {
             Some(p) if !lessons.is_empty() => {
                 let ids = lessons

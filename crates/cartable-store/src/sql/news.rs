@@ -56,12 +56,10 @@ impl SqlStore {
                 .or_default()
                 .push(ClassId(r.try_get("class_id")?));
         }
-        let mut files = attachments::for_owners(&self.pool, school, "news", &ids).await?;
         for n in &mut items {
             n.classes = classes.remove(&n.id).unwrap_or_default();
-            n.attachments = files.remove(&n.id).unwrap_or_default();
         }
-        Ok(items)
+        attachments::fill(&self.pool, school, items).await
     }
 }
 

@@ -31,21 +31,6 @@ fn note_row(r: &AnyRow) -> StoreResult<NoteRow> {
     })
 }
 
-impl SqlStore {
-    async fn with_note_files(
-        &self,
-        school: SchoolId,
-        mut notes: Vec<NoteRow>,
-    ) -> StoreResult<Vec<NoteRow>> {
-        let ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
-        let mut files = attachments::for_owners(&self.pool, school, "note", &ids).await?;
-        for n in &mut notes {
-            n.attachments = files.remove(&n.id).unwrap_or_default();
-        }
-        Ok(notes)
-    }
-}
-
 #[async_trait]
 impl NoteRepo for SqlStore {
     async fn create_note(&self, n: &NewNote) -> StoreResult<i64> {
@@ -102,8 +87,7 @@ impl NoteRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(self
-                .with_note_files(school, vec![note_row(&r)?])
+            Some(r) => Ok(attachments::fill(&self.pool, school, vec![note_row(&r)?])
                 .await?
                 .pop()),
             None => Ok(None),
@@ -186,7 +170,7 @@ impl NoteRepo for SqlStore {
             .iter()
             .filter_map(|id| by_note.get(id).map(|f| f.note.clone()))
             .collect();
-        let notes = self.with_note_files(school, notes).await?;
+        let notes = attachments::fill(&self.pool, school, notes).await?;
         Ok(notes
             .into_iter()
             .filter_map(|note| {
@@ -214,7 +198,7 @@ impl NoteRepo for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         let notes = rows.iter().map(note_row).collect::<StoreResult<Vec<_>>>()?;
-        self.with_note_files(school, notes).await
+        attachments::fill(&self.pool, school, notes).await
     }
 
     async fn note_status(&self, school: SchoolId, note: i64) -> StoreResult<Vec<NoteFamilyStatus>> {
