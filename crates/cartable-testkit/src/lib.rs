@@ -2,6 +2,8 @@
 //! test, a browser-like HTTP client (cookies, CSRF tokens, no automatic
 //! redirects), and a two-school fixture.
 
+pub mod matrix;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

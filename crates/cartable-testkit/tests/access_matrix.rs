@@ -23,36 +23,12 @@
 //! effect on the target: allowed cells really locked the target out, refused
 //! cells left the target able to sign in.
 
-use std::fmt;
 use std::time::Instant;
 
 use cartable_domain::Role;
+use cartable_testkit::matrix::*;
 use cartable_testkit::reqwest::{Response, StatusCode};
 use cartable_testkit::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Allowed,
-    Forbidden,
-    NotFound,
-    Login,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Allowed => "A",
-            Outcome::Forbidden => "F",
-            Outcome::NotFound => "N",
-            Outcome::Login => "L",
-        })
-    }
-}
-
-const A: Outcome = Outcome::Allowed;
-const F: Outcome = Outcome::Forbidden;
-const N: Outcome = Outcome::NotFound;
-const L: Outcome = Outcome::Login;
 
 /// The columns of the matrix; `None` is an anonymous browser.
 const ACTORS: [Option<&str>; 8] = [
@@ -65,10 +41,6 @@ const ACTORS: [Option<&str>; 8] = [
     Some("admin"),
     Some("other_admin"),
 ];
-
-fn actor_label(actor: Option<&str>) -> &str {
-    actor.unwrap_or("anonymous")
-}
 
 // Fixture reminder (cartable_testkit::seed_fixture):
 //   school A: class_a (6e A) = pupil_a, taught by teacher_a, parent_a is pupil_a's parent;
@@ -160,14 +132,6 @@ fn target_key(template: &str) -> &str {
     &template[start..end]
 }
 
-fn header(resp: &Response, name: &str) -> String {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
-
 /// Reads a response as one of the four outcomes, or describes it when it is
 /// none of them. `allowed_redirect` is where an allowed POST redirects.
 async fn classify(resp: Response, allowed_redirect: Option<&str>) -> Result<Outcome, String> {
@@ -185,45 +149,6 @@ async fn classify(resp: Response, allowed_redirect: Option<&str>) -> Result<Outc
         StatusCode::NOT_FOUND if code == "not_found" => Ok(Outcome::NotFound),
         _ => Err(describe()),
     }
-}
-
-struct Mismatch {
-    route: String,
-    actor: String,
-    expected: String,
-    got: String,
-}
-
-fn report(kind: &str, mismatches: &[Mismatch]) -> String {
-    let mut s = format!(
-        "{} {kind} cell(s) disagree with the rules:\n",
-        mismatches.len()
-    );
-    for m in mismatches {
-        s.push_str(&format!(
-            "  {:<50} {:<12} expected {:<10} got {}\n",
-            m.route, m.actor, m.expected, m.got
-        ));
-    }
-    s
-}
-
-/// The observed matrix in the same layout as the expected one.
-fn render_observed(rows: &[(String, Vec<String>)]) -> String {
-    let mut s = String::from("observed (A allowed, F 403, N 404, L login, ? other):\n");
-    s.push_str(&format!("  {:<50}", "route"));
-    for a in ACTORS {
-        s.push_str(&format!(" {:>11}", actor_label(a)));
-    }
-    s.push('\n');
-    for (route, cells) in rows {
-        s.push_str(&format!("  {route:<50}"));
-        for c in cells {
-            s.push_str(&format!(" {c:>11}"));
-        }
-        s.push('\n');
-    }
-    s
 }
 
 #[tokio::test]
@@ -262,7 +187,7 @@ async fn get_routes_answer_exactly_the_allowed_set() {
         }
         observed.push((format!("GET {template}"), cells));
     }
-    println!("{}", render_observed(&observed));
+    println!("{}", render_observed(&ACTORS, &observed));
     println!(
         "GET matrix: {} cells in {:?}",
         GET_MATRIX.len() * ACTORS.len(),
@@ -341,7 +266,7 @@ async fn state_changing_posts_answer_exactly_the_allowed_set() {
         }
         observed.push((format!("POST {template}"), cells));
     }
-    println!("{}", render_observed(&observed));
+    println!("{}", render_observed(&ACTORS, &observed));
     println!(
         "POST matrix: {} cells (one fresh app each) in {:?}",
         POST_MATRIX.len() * ACTORS.len(),

@@ -40,7 +40,6 @@
 //! neither `sha2` nor `zip`, and a test that asks the code under test for the
 //! expected checksum cannot fail).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +48,7 @@ use cartable_app::markdown::{looks_dangerous, XSS_CORPUS};
 use cartable_domain::names::PersonName;
 use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
 use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_testkit::matrix::*;
 use cartable_testkit::reqwest::cookie::{CookieStore, Jar};
 use cartable_testkit::reqwest::header::HeaderMap;
 use cartable_testkit::reqwest::multipart::{Form, Part};
@@ -324,55 +324,6 @@ fn the_tests_own_checksums_and_zip_reader_are_right() {
 // ---------------------------------------------------------------------------
 // Outcomes and reporting
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Allowed,
-    Forbidden,
-    NotFound,
-    Login,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Allowed => "A",
-            Outcome::Forbidden => "F",
-            Outcome::NotFound => "N",
-            Outcome::Login => "L",
-        })
-    }
-}
-
-const A: Outcome = Outcome::Allowed;
-const F: Outcome = Outcome::Forbidden;
-const N: Outcome = Outcome::NotFound;
-const L: Outcome = Outcome::Login;
-
-/// The columns of the matrix; `None` is an anonymous browser.
-const ACTORS: [Option<&str>; 10] = [
-    None,
-    Some("pupil_a"),
-    Some("pupil_b"),
-    Some("parent_a"),
-    Some("parent_b"),
-    Some("teacher_a"),
-    Some("teacher_b"),
-    Some("staff"),
-    Some("admin"),
-    Some("other_admin"),
-];
-
-fn actor_label(actor: Option<&str>) -> &str {
-    actor.unwrap_or("anonymous")
-}
-
-fn header(h: &HeaderMap, name: &str) -> String {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
-
 /// What a browser gets back.
 struct Answer {
     status: u16,
@@ -418,45 +369,6 @@ impl Answer {
             _ => Err(self.describe()),
         }
     }
-}
-
-struct Mismatch {
-    route: String,
-    actor: String,
-    expected: String,
-    got: String,
-}
-
-fn report(kind: &str, mismatches: &[Mismatch]) -> String {
-    let mut s = format!(
-        "{} {kind} cell(s) disagree with the rules:\n",
-        mismatches.len()
-    );
-    for m in mismatches {
-        s.push_str(&format!(
-            "  {:<52} {:<12} expected {:<12} got {}\n",
-            m.route, m.actor, m.expected, m.got
-        ));
-    }
-    s
-}
-
-fn render_observed(rows: &[(String, Vec<String>)]) -> String {
-    let mut s =
-        String::from("observed (A allowed, F 403, N 404, L login, ? other; x = effect wrong):\n");
-    s.push_str(&format!("  {:<52}", "route"));
-    for a in ACTORS {
-        s.push_str(&format!(" {:>11}", actor_label(a)));
-    }
-    s.push('\n');
-    for (route, cells) in rows {
-        s.push_str(&format!("  {route:<52}"));
-        for c in cells {
-            s.push_str(&format!(" {c:>11}"));
-        }
-        s.push('\n');
-    }
-    s
 }
 
 // ---------------------------------------------------------------------------
@@ -2440,7 +2352,7 @@ async fn access_matrix_of_assignments() {
         }
         observed.push((req.label(), cells));
     }
-    println!("{}", render_observed(&observed));
+    println!("{}", render_observed(&ACTORS, &observed));
     println!(
         "access matrix: {cells_run} cells in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -2449,7 +2361,7 @@ async fn access_matrix_of_assignments() {
         mismatches.is_empty(),
         "{}\n{}",
         report("devoirs à rendre", &mismatches),
-        render_observed(&observed)
+        render_observed(&ACTORS, &observed)
     );
 }
 

@@ -32,7 +32,6 @@
 //! - ticking homework done: a pupil of the lesson's class, nobody else;
 //! - another school: 404, always.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -43,6 +42,7 @@ use cartable_domain::calendar::Day;
 use cartable_domain::policy::Actor;
 use cartable_domain::{ClassId, SchoolId, UserId};
 use cartable_store::NewAttachment;
+use cartable_testkit::matrix::*;
 use cartable_testkit::reqwest::header::HeaderMap;
 use cartable_testkit::reqwest::multipart::{Form, Part};
 use cartable_testkit::reqwest::{Response, StatusCode};
@@ -50,59 +50,6 @@ use cartable_testkit::*;
 
 // ---------------------------------------------------------------------------
 // Outcomes and reporting
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Allowed,
-    Redirected,
-    Forbidden,
-    NotFound,
-    Login,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Allowed => "A",
-            Outcome::Redirected => "R",
-            Outcome::Forbidden => "F",
-            Outcome::NotFound => "N",
-            Outcome::Login => "L",
-        })
-    }
-}
-
-const A: Outcome = Outcome::Allowed;
-const R: Outcome = Outcome::Redirected;
-const F: Outcome = Outcome::Forbidden;
-const N: Outcome = Outcome::NotFound;
-const L: Outcome = Outcome::Login;
-
-/// The columns of the matrix; `None` is an anonymous browser.
-const ACTORS: [Option<&str>; 10] = [
-    None,
-    Some("pupil_a"),
-    Some("pupil_b"),
-    Some("parent_a"),
-    Some("parent_b"),
-    Some("teacher_a"),
-    Some("teacher_b"),
-    Some("staff"),
-    Some("admin"),
-    Some("other_admin"),
-];
-
-fn actor_label(actor: Option<&str>) -> &str {
-    actor.unwrap_or("anonymous")
-}
-
-fn header(resp: &Response, name: &str) -> String {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
 
 fn describe(resp: &Response) -> String {
     format!(
@@ -130,44 +77,6 @@ fn classify(resp: &Response, allowed_redirect: &dyn Fn(&str) -> bool) -> Result<
         StatusCode::NOT_FOUND if code == "not_found" => Ok(Outcome::NotFound),
         _ => Err(describe(resp)),
     }
-}
-
-struct Mismatch {
-    route: String,
-    actor: String,
-    expected: String,
-    got: String,
-}
-
-fn report(kind: &str, mismatches: &[Mismatch]) -> String {
-    let mut s = format!(
-        "{} {kind} cell(s) disagree with the rules:\n",
-        mismatches.len()
-    );
-    for m in mismatches {
-        s.push_str(&format!(
-            "  {:<56} {:<12} expected {:<22} got {}\n",
-            m.route, m.actor, m.expected, m.got
-        ));
-    }
-    s
-}
-
-fn render_observed(rows: &[(String, Vec<String>)]) -> String {
-    let mut s = String::from("observed (A allowed, R role's own page, F 403, N 404, L login, ? other; x = effect wrong):\n");
-    s.push_str(&format!("  {:<56}", "route"));
-    for a in ACTORS {
-        s.push_str(&format!(" {:>11}", actor_label(a)));
-    }
-    s.push('\n');
-    for (route, cells) in rows {
-        s.push_str(&format!("  {route:<52}"));
-        for c in cells {
-            s.push_str(&format!(" {c:>11}"));
-        }
-        s.push('\n');
-    }
-    s
 }
 
 // ---------------------------------------------------------------------------
@@ -798,7 +707,7 @@ async fn access_matrix_of_the_cahier_de_textes() {
         }
         observed.push((req.label(), cells));
     }
-    println!("{}", render_observed(&observed));
+    println!("{}", render_observed(&ACTORS, &observed));
     println!(
         "access matrix: {cells_run} cells in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -807,7 +716,7 @@ async fn access_matrix_of_the_cahier_de_textes() {
         mismatches.is_empty(),
         "{}\n{}",
         report("cahier de textes", &mismatches),
-        render_observed(&observed)
+        render_observed(&ACTORS, &observed)
     );
 }
 

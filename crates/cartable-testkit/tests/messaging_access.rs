@@ -33,7 +33,6 @@
 //! - another school: 404, always.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
 use std::time::Instant;
 
 use cartable_app::auth::ClientInfo;
@@ -41,62 +40,13 @@ use cartable_app::markdown::{looks_dangerous, XSS_CORPUS};
 use cartable_domain::messaging::MessagingRules;
 use cartable_domain::{ClassId, SchoolId, UserId};
 use cartable_store::{NewAttachment, NewNews, NewNote};
+use cartable_testkit::matrix::*;
 use cartable_testkit::reqwest::multipart::{Form, Part};
 use cartable_testkit::reqwest::{Response, StatusCode};
 use cartable_testkit::*;
 
 // ---------------------------------------------------------------------------
 // Outcomes and reporting (same conventions as access_matrix.rs)
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Allowed,
-    Forbidden,
-    NotFound,
-    Login,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Allowed => "A",
-            Outcome::Forbidden => "F",
-            Outcome::NotFound => "N",
-            Outcome::Login => "L",
-        })
-    }
-}
-
-const A: Outcome = Outcome::Allowed;
-const F: Outcome = Outcome::Forbidden;
-const N: Outcome = Outcome::NotFound;
-const L: Outcome = Outcome::Login;
-
-/// The columns of the matrix; `None` is an anonymous browser.
-const ACTORS: [Option<&str>; 10] = [
-    None,
-    Some("pupil_a"),
-    Some("pupil_b"),
-    Some("parent_a"),
-    Some("parent_b"),
-    Some("teacher_a"),
-    Some("teacher_b"),
-    Some("staff"),
-    Some("admin"),
-    Some("other_admin"),
-];
-
-fn actor_label(actor: Option<&str>) -> &str {
-    actor.unwrap_or("anonymous")
-}
-
-fn header(resp: &Response, name: &str) -> String {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
 
 /// Reads a response as one of the four outcomes, or describes it when it is
 /// none of them. `allowed_redirect` says which 303 targets mean "done".
@@ -117,44 +67,6 @@ fn classify(resp: &Response, allowed_redirect: &dyn Fn(&str) -> bool) -> Result<
 
 fn no_redirect(_: &str) -> bool {
     false
-}
-
-struct Mismatch {
-    route: String,
-    actor: String,
-    expected: String,
-    got: String,
-}
-
-fn report(kind: &str, mismatches: &[Mismatch]) -> String {
-    let mut s = format!(
-        "{} {kind} cell(s) disagree with the rules:\n",
-        mismatches.len()
-    );
-    for m in mismatches {
-        s.push_str(&format!(
-            "  {:<52} {:<12} expected {:<10} got {}\n",
-            m.route, m.actor, m.expected, m.got
-        ));
-    }
-    s
-}
-
-fn render_observed(rows: &[(String, Vec<String>)]) -> String {
-    let mut s = String::from("observed (A allowed, F 403, N 404, L login, ? other):\n");
-    s.push_str(&format!("  {:<52}", "route"));
-    for a in ACTORS {
-        s.push_str(&format!(" {:>11}", actor_label(a)));
-    }
-    s.push('\n');
-    for (route, cells) in rows {
-        s.push_str(&format!("  {route:<52}"));
-        for c in cells {
-            s.push_str(&format!(" {c:>11}"));
-        }
-        s.push('\n');
-    }
-    s
 }
 
 // ---------------------------------------------------------------------------
@@ -917,7 +829,7 @@ async fn messages_news_and_notes_answer_exactly_the_allowed_set() {
         }
         observed.push((format!("{} {template}", req.method()), cells));
     }
-    println!("{}", render_observed(&observed));
+    println!("{}", render_observed(&ACTORS, &observed));
     println!(
         "messaging matrix: {} cells in {:?}",
         MATRIX.len() * ACTORS.len(),
