@@ -45,8 +45,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cartable_app::markdown::{looks_dangerous, XSS_CORPUS};
-use cartable_domain::names::PersonName;
-use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
 use cartable_domain::{ClassId, Role, SchoolId, UserId};
 use cartable_testkit::matrix::*;
 use cartable_testkit::reqwest::cookie::{CookieStore, Jar};
@@ -706,37 +704,7 @@ async fn add_pupil(
     last: &str,
     class: ClassId,
 ) -> (UserId, String) {
-    let ops = vec![
-        RosterOp::CreatePerson {
-            role: Role::Pupil,
-            person: PersonRecord {
-                external_id: None,
-                last_name: PersonName::parse(last).unwrap(),
-                first_name: PersonName::parse(first).unwrap(),
-                birth_date: None,
-                email: None,
-            },
-            subject: None,
-        },
-        RosterOp::SetClass {
-            pupil: PersonRef::New(0),
-            class: ClassRef::Existing(class),
-        },
-    ];
-    let applied = t
-        .app
-        .store
-        .apply_roster(f.school_a, &ops, t.app.now())
-        .await
-        .unwrap();
-    let (id, login) = applied.created[0].clone();
-    let hash = t.app.hasher.hash(PASSWORD.into()).await.unwrap();
-    t.app
-        .store
-        .set_password(id, Some(&hash), t.app.now())
-        .await
-        .unwrap();
-    (id, login)
+    add_person(t, f, Role::Pupil, first, last, Some(class), None).await
 }
 
 // ---------------------------------------------------------------------------

@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 
 use cartable_app::auth::ClientInfo;
 use cartable_app::messaging::Compose;
-use cartable_domain::names::PersonName;
 use cartable_domain::policy::Actor;
-use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
-use cartable_domain::{ClassId, Role, UserId};
+use cartable_domain::{Role, UserId};
 use cartable_testkit::reqwest::multipart::{Form, Part};
 use cartable_testkit::reqwest::Response;
 use cartable_testkit::*;
@@ -146,56 +144,6 @@ const NOTHING_NEW: &str = "Messages : rien de nouveau";
 
 async fn actor(t: &TestApp, id: UserId) -> Actor {
     t.app.store.actor(id).await.unwrap().expect("actor")
-}
-
-/// Adds a person to school A (in `class` if a pupil, as a parent of `child`
-/// if given) who can sign in with [`PASSWORD`].
-async fn add_person(
-    t: &TestApp,
-    f: &Fixture,
-    role: Role,
-    first: &str,
-    last: &str,
-    class: Option<ClassId>,
-    child: Option<UserId>,
-) -> (UserId, String) {
-    let mut ops = vec![RosterOp::CreatePerson {
-        role,
-        person: PersonRecord {
-            external_id: None,
-            last_name: PersonName::parse(last).unwrap(),
-            first_name: PersonName::parse(first).unwrap(),
-            birth_date: None,
-            email: None,
-        },
-        subject: None,
-    }];
-    if let Some(class) = class {
-        ops.push(RosterOp::SetClass {
-            pupil: PersonRef::New(0),
-            class: ClassRef::Existing(class),
-        });
-    }
-    if let Some(child) = child {
-        ops.push(RosterOp::LinkParent {
-            parent: PersonRef::New(0),
-            child: PersonRef::Existing(child),
-        });
-    }
-    let applied = t
-        .app
-        .store
-        .apply_roster(f.school_a, &ops, t.app.now())
-        .await
-        .unwrap();
-    let (id, login) = applied.created[0].clone();
-    let hash = t.app.hasher.hash(PASSWORD.into()).await.unwrap();
-    t.app
-        .store
-        .set_password(id, Some(&hash), t.app.now())
-        .await
-        .unwrap();
-    (id, login)
 }
 
 // ---------------------------------------------------------------- messages
