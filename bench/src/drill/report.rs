@@ -142,6 +142,17 @@ fn nice_step(span: f64, n: f64) -> f64 {
     nice * mag
 }
 
+/// An axis tick: no useless decimals.
+fn fmt_tick(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
 fn fmt_num(v: f64) -> String {
     if v == 0.0 {
         "0".into()
@@ -209,7 +220,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, lines: &[Line], log
         let _ = write!(
             s,
             r##"<line x1="{px:.1}" y1="{mt}" x2="{px:.1}" y2="{y2}" stroke="#eee"/><text x="{px:.1}" y="{ty}" text-anchor="middle">{}</text>"##,
-            fmt_num(x),
+            fmt_tick(x),
             y2 = mt + ph,
             ty = mt + ph + 14.0
         );
@@ -222,7 +233,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, lines: &[Line], log
             let _ = write!(
                 s,
                 r##"<line x1="{ml}" y1="{py:.1}" x2="{x2}" y2="{py:.1}" stroke="#eee"/><text x="{tx}" y="{ty:.1}" text-anchor="end">{}</text>"##,
-                fmt_num(10f64.powf(e)),
+                fmt_tick(10f64.powf(e)),
                 x2 = ml + pw,
                 tx = ml - 4.0,
                 ty = py + 4.0
@@ -237,7 +248,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, lines: &[Line], log
             let _ = write!(
                 s,
                 r##"<line x1="{ml}" y1="{py:.1}" x2="{x2}" y2="{py:.1}" stroke="#eee"/><text x="{tx}" y="{ty:.1}" text-anchor="end">{}</text>"##,
-                fmt_num(y),
+                fmt_tick(y),
                 x2 = ml + pw,
                 tx = ml - 4.0,
                 ty = py + 4.0
@@ -619,5 +630,8 @@ mod tests {
         assert_eq!(nice_step(100.0, 5.0), 20.0);
         assert_eq!(nice_step(7.0, 8.0), 1.0);
         assert_eq!(nice_step(0.0, 8.0), 1.0);
+        assert_eq!(fmt_tick(2.0), "2");
+        assert_eq!(fmt_tick(0.25), "0.25");
+        assert_eq!(fmt_tick(1000.0), "1000");
     }
 }
