@@ -63,7 +63,7 @@ impl App {
             let issued = self.new_code_for(&user, Some(actor.user_id)).await?;
             if reset && user.activated {
                 self.store.set_password(user.id, None, self.now()).await?;
-                self.store.delete_user_sessions(user.id, None).await?;
+                self.end_sessions(user.id, None).await?;
             }
             let action = if reset {
                 "password.reset"
@@ -139,7 +139,7 @@ impl App {
             .set_disabled(school, target, disabled, self.now())
             .await?;
         if disabled {
-            self.store.delete_user_sessions(target, None).await?;
+            self.end_sessions(target, None).await?;
         }
         let user = self
             .store
@@ -261,7 +261,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         self.store.set_password(user.id, None, self.now()).await?;
-        self.store.delete_user_sessions(user.id, None).await?;
+        self.end_sessions(user.id, None).await?;
         self.audit(
             user.school_id,
             "password.reset",

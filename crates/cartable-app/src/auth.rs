@@ -7,9 +7,10 @@
 use cartable_domain::names::Login;
 use cartable_domain::password::check_new_password;
 use cartable_domain::policy::Actor;
-use cartable_domain::{Role, UserId};
+use cartable_domain::{Role, SchoolId, UserId};
 use cartable_store::{AuditEvent, Credentials, SessionRow, User};
 
+use crate::session_cache::CachedSession;
 use crate::tokens::{hash_code, hash_token, new_session_token, same_digest};
 use crate::{App, AppError};
 
@@ -26,6 +27,9 @@ pub struct NewSession {
     pub token: String,
     pub user_id: UserId,
     pub role: Role,
+    /// The user's school (none for operators): the browser remembers it for
+    /// fair share at the door on the next visit.
+    pub school_id: Option<SchoolId>,
     /// Cookie lifetime; `None` for a browser session (ends with the browser).
     pub cookie_max_age_secs: Option<i64>,
 }
@@ -107,23 +111,43 @@ impl App {
             return Ok(None);
         }
         let token_hash = hash_token(token);
-        let Some(row) = self.store.session(&token_hash).await? else {
-            return Ok(None);
-        };
         let now = self.now();
-        if row.expires_at <= now {
-            self.store.delete_session(&token_hash).await?;
-            return Ok(None);
-        }
-        let Some(actor) = self.store.actor(row.user_id).await? else {
-            return Ok(None);
-        };
-        let Some(user) = self.store.user(actor.school_id, actor.user_id).await? else {
-            return Ok(None);
+        let cached = match self.sessions.get(&token_hash, now) {
+            Some(c) => c,
+            None => {
+                let Some(row) = self.store.session(&token_hash).await? else {
+                    return Ok(None);
+                };
+                if row.expires_at <= now {
+                    self.store.delete_session(&token_hash).await?;
+                    return Ok(None);
+                }
+                let Some(actor) = self.store.actor(row.user_id).await? else {
+                    return Ok(None);
+                };
+                let Some(user) = self.store.user(actor.school_id, actor.user_id).await? else {
+                    return Ok(None);
+                };
+                self.sessions.put(
+                    &token_hash,
+                    CachedSession {
+                        actor,
+                        user,
+                        persistent: row.persistent,
+                        last_seen_at: row.last_seen_at,
+                        expires_at: row.expires_at,
+                        fetched_at: now,
+                    },
+                );
+                match self.sessions.get(&token_hash, now) {
+                    Some(c) => c,
+                    None => return Ok(None),
+                }
+            }
         };
         let mut renewed_cookie_max_age = None;
-        if now - row.last_seen_at >= TOUCH_EVERY_SECS {
-            let lifetime = if row.persistent {
+        if now - cached.last_seen_at >= TOUCH_EVERY_SECS {
+            let lifetime = if cached.persistent {
                 self.config.persistent_session_secs
             } else {
                 self.config.browser_session_secs
@@ -131,14 +155,26 @@ impl App {
             self.store
                 .touch_session(&token_hash, now, now + lifetime)
                 .await?;
-            renewed_cookie_max_age = row.persistent.then_some(lifetime);
+            self.sessions.touched(&token_hash, now, now + lifetime);
+            renewed_cookie_max_age = cached.persistent.then_some(lifetime);
         }
         Ok(Some(CurrentSession {
-            actor,
-            user,
+            actor: cached.actor,
+            user: cached.user,
             token_hash,
             renewed_cookie_max_age,
         }))
+    }
+
+    /// Ends every session of `user` but `except` (a token hash), here and in
+    /// this node's session cache.
+    pub(crate) async fn end_sessions(
+        &self,
+        user: UserId,
+        except: Option<&str>,
+    ) -> Result<u64, AppError> {
+        self.sessions.forget_user(user, except);
+        Ok(self.store.delete_user_sessions(user, except).await?)
     }
 
     pub async fn logout(
@@ -146,6 +182,7 @@ impl App {
         session: &CurrentSession,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
+        self.sessions.forget(&session.token_hash);
         self.store.delete_session(&session.token_hash).await?;
         self.audit(
             session.actor.school_id,
@@ -197,8 +234,7 @@ impl App {
             .set_password(creds.user_id, Some(&hash), self.now())
             .await?;
         let ended = self
-            .store
-            .delete_user_sessions(creds.user_id, Some(&session.token_hash))
+            .end_sessions(creds.user_id, Some(&session.token_hash))
             .await?;
         self.audit(
             creds.school_id,
@@ -274,7 +310,7 @@ impl App {
         self.store
             .set_password(creds.user_id, Some(&hash), now)
             .await?;
-        self.store.delete_user_sessions(creds.user_id, None).await?;
+        self.end_sessions(creds.user_id, None).await?;
         let session = self.open_session(&creds, persistent, client).await?;
         self.audit_as(&creds, "account.activated", client).await;
         Ok(session)
@@ -313,6 +349,7 @@ impl App {
             token,
             user_id: creds.user_id,
             role: creds.role,
+            school_id: creds.school_id,
             cookie_max_age_secs: persistent.then_some(lifetime),
         })
     }

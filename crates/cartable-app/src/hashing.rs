@@ -4,9 +4,10 @@
 //! core) fed by a bounded queue; when the queue is full the caller is told
 //! `Busy` at once instead of waiting in a pile that only grows.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -56,11 +57,23 @@ struct Shared {
     sender: SyncSender<Job>,
     queued: AtomicUsize,
     running: AtomicUsize,
+    /// Hashes finished since start, and the total time they waited in the
+    /// queue before a thread took them: admission control reads both to
+    /// measure the queueing delay (its capacity signal).
+    completed: AtomicU64,
+    queue_wait_micros: AtomicU64,
     threads: usize,
     queue_capacity: usize,
     /// A hash of a random password, verified when the login is unknown, so
     /// that an unknown login costs what a known one costs.
     dummy_hash: String,
+}
+
+/// See [`HashPool::totals`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HashTotals {
+    pub completed: u64,
+    pub queue_wait_micros: u64,
 }
 
 /// A bounded pool of hashing threads. Cheap to clone.
@@ -81,6 +94,8 @@ impl HashPool {
             sender,
             queued: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
+            completed: AtomicU64::new(0),
+            queue_wait_micros: AtomicU64::new(0),
             threads,
             queue_capacity,
             dummy_hash,
@@ -124,6 +139,16 @@ impl HashPool {
         self.shared.queue_capacity
     }
 
+    /// Running totals since start: hashes finished and the time they spent
+    /// queued. The difference of two readings gives the mean queueing delay
+    /// and the throughput over that interval.
+    pub fn totals(&self) -> HashTotals {
+        HashTotals {
+            completed: self.shared.completed.load(Ordering::Relaxed),
+            queue_wait_micros: self.shared.queue_wait_micros.load(Ordering::Relaxed),
+        }
+    }
+
     /// A PHC string for `password`.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         self.run(move |argon2| hash_now(argon2, &password)).await
@@ -152,11 +177,17 @@ impl HashPool {
     ) -> Result<T, AppError> {
         let (tx, rx) = oneshot::channel();
         let shared = Arc::clone(&self.shared);
+        let enqueued = Instant::now();
         let job: Job = Box::new(move |argon2| {
+            let waited = enqueued.elapsed().as_micros() as u64;
             shared.queued.fetch_sub(1, Ordering::Relaxed);
             shared.running.fetch_add(1, Ordering::Relaxed);
             let out = work(argon2);
             shared.running.fetch_sub(1, Ordering::Relaxed);
+            shared
+                .queue_wait_micros
+                .fetch_add(waited, Ordering::Relaxed);
+            shared.completed.fetch_add(1, Ordering::Relaxed);
             let _ = tx.send(out);
         });
         self.shared.queued.fetch_add(1, Ordering::Relaxed);

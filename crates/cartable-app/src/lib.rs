@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod messaging;
 pub mod news;
 pub mod notes;
+pub mod session_cache;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub struct App {
     /// real accounts do and the soft lock does not reveal who exists.
     pub(crate) unknown_failures:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
+    /// Sessions checked in the last seconds (see `session_cache`).
+    pub(crate) sessions: Arc<session_cache::SessionCache>,
 }
 
 impl App {
@@ -95,6 +98,7 @@ impl App {
             clock,
             config,
             unknown_failures: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 

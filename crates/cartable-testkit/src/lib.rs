@@ -34,6 +34,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub stats: Arc<ServerStats>,
     pub store: Arc<SqlStore>,
+    /// The web layer's state (door, metrics, rate limits).
+    pub state: AppState,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -43,6 +45,17 @@ pub struct TestApp {
 pub struct TestOptions {
     pub server: ServerConfig,
     pub app: AppConfig,
+    /// The door: `None` leaves the waiting room on with a measured rate.
+    pub door: Option<Door>,
+}
+
+/// How the waiting room is set for a test.
+#[derive(Clone, Copy, Debug)]
+pub enum Door {
+    /// Off: nobody ever waits (what admission control prevents, measured).
+    Off,
+    /// On, letting this many people in per second.
+    FixedRate(f64),
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -70,7 +83,14 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         .await
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
-    let routes = router(AppState::new(app.clone(), WebConfig::with_random_key()));
+    let mut web = WebConfig::with_random_key();
+    match options.door {
+        None => {}
+        Some(Door::Off) => web.admission = false,
+        Some(Door::FixedRate(rate)) => web.admission_rate = Some(rate),
+    }
+    let state = AppState::new(app.clone(), web);
+    let routes = router(state.clone());
     let stats = Arc::new(ServerStats::default());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(
@@ -88,6 +108,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         clock,
         stats,
         store,
+        state,
         _dir: dir,
         _stop: stop,
     }

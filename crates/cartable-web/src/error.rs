@@ -19,6 +19,12 @@ pub enum WebError {
     BadForm(String),
     #[error("internal: {0}")]
     Internal(String),
+    /// Too many requests of one kind from one account or address.
+    #[error("rate limited: {action}")]
+    Limited {
+        action: &'static str,
+        retry_after_secs: u64,
+    },
 }
 
 impl WebError {
@@ -80,6 +86,26 @@ impl IntoResponse for WebError {
                 "Ce formulaire a expiré ou ne vient pas de Cartable. Rechargez la page et recommencez : rien n'a été enregistré.",
                 None,
             ),
+            WebError::Limited {
+                action,
+                retry_after_secs,
+            } => {
+                let what = match action {
+                    "login" => "de tentatives de connexion",
+                    "handin" => "de dépôts de devoirs",
+                    "message" => "de messages envoyés",
+                    "search" => "de recherches",
+                    _ => "de demandes",
+                };
+                let wait = retry_after_secs.max(1);
+                error_page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "Trop de demandes",
+                    &format!("Trop {what} en peu de temps depuis ce compte ou cette connexion. Réessayez dans {wait} s : rien n'a été perdu."),
+                    Some(wait),
+                )
+            }
             WebError::BadForm(message) => error_page(StatusCode::BAD_REQUEST, "bad_form", "Formulaire invalide", &message, None),
             WebError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

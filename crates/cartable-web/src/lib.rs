@@ -5,11 +5,14 @@
 //! - [`server::serve`] runs it with header-read timeouts, a per-IP connection
 //!   cap and an accept loop that survives running out of file descriptors.
 
+pub mod admission;
 mod csrf;
 mod error;
 mod extract;
 mod layout;
+pub mod metrics;
 mod middleware;
+pub mod ratelimit;
 mod routes;
 pub mod server;
 mod state;
@@ -113,6 +116,8 @@ pub fn router(state: AppState) -> Router {
         .route("/devoirs/{id}/fait", post(lessons::mark_done))
         .route("/operateur", get(operator::schools))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(status::metrics))
+        .route("/etat", get(status::status_page))
         .route("/static/app.css", get(health::stylesheet))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -152,6 +157,11 @@ pub fn router(state: AppState) -> Router {
     pages
         .merge(transfers)
         .fallback(health::not_found)
+        // Inside the CSRF cookie layer: tickets are bound to that cookie.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admission::gate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::ensure_cookie,
@@ -161,5 +171,9 @@ pub fn router(state: AppState) -> Router {
             extract::renew_session_cookie,
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }

@@ -3,6 +3,10 @@ use std::sync::Arc;
 
 use cartable_app::App;
 
+use crate::admission::Admission;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimits;
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
@@ -14,6 +18,14 @@ pub struct WebConfig {
     /// Key for CSRF tokens; random per process unless given (several nodes
     /// behind one balancer must share it).
     pub secret_key: [u8; 32],
+    /// The waiting room at the door (on unless switched off for a comparison).
+    pub admission: bool,
+    /// Bearer token that lets a scraper on another machine read `/metrics`
+    /// (the machine itself always may).
+    pub metrics_token: Option<String>,
+    /// People let in per second, fixed: for tests and benchmarks only (an
+    /// operator leaves it unset and the node measures its capacity).
+    pub admission_rate: Option<f64>,
 }
 
 impl WebConfig {
@@ -22,6 +34,9 @@ impl WebConfig {
             cookie_secure: false,
             trusted_proxies: Vec::new(),
             secret_key: rand::random(),
+            admission: true,
+            metrics_token: None,
+            admission_rate: None,
         }
     }
 }
@@ -30,13 +45,26 @@ impl WebConfig {
 pub struct AppState {
     pub app: App,
     pub web: Arc<WebConfig>,
+    pub admission: Arc<Admission>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
+    /// Starts the admission probe when called inside a Tokio runtime.
     pub fn new(app: App, web: WebConfig) -> AppState {
+        let admission = Arc::new(Admission::new(
+            web.admission,
+            &app.hasher,
+            web.admission_rate,
+        ));
+        Admission::spawn_probe(&admission, app.hasher.clone());
         AppState {
             app,
             web: Arc::new(web),
+            admission,
+            metrics: Arc::default(),
+            limits: Arc::default(),
         }
     }
 }

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "CARTABLE_LISTEN")]
     pub listen: Option<String>,
+    /// The waiting room at the door: on (default) or off (only to measure
+    /// what it prevents).
+    #[arg(long, env = "CARTABLE_ADMISSION", value_parser = ["on", "off"])]
+    pub admission: Option<String>,
 }
 
 #[derive(Args, Debug)]

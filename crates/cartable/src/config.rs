@@ -35,6 +35,11 @@ pub struct FileConfig {
     pub max_form_mb: Option<u64>,
     pub personal_quota_mb: Option<u64>,
     pub handin_quota_mb: Option<u64>,
+    /// The waiting room at the door (default true).
+    pub admission: Option<bool>,
+    /// Lets a Prometheus on another machine read /metrics with
+    /// `Authorization: Bearer <token>` (the machine itself always may).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +70,8 @@ pub struct Config {
     pub hash_threads: usize,
     pub hash_queue: usize,
     pub db_max_connections: u32,
+    pub admission: bool,
+    pub metrics_token: Option<String>,
     pub app: cartable_app::AppConfig,
 }
 
@@ -116,6 +123,8 @@ impl Config {
             hash_threads: file.hash_threads.unwrap_or(cores).max(1),
             hash_queue: file.hash_queue.unwrap_or(64 * cores),
             db_max_connections: file.db_max_connections.unwrap_or(16),
+            admission: file.admission.unwrap_or(true),
+            metrics_token: file.metrics_token.filter(|t| !t.trim().is_empty()),
             app: {
                 const MB: u64 = 1024 * 1024;
                 let d = cartable_app::AppConfig::default();

@@ -60,7 +60,11 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             serve_app(app, &config, listener).await
         }
         Command::Serve(args) => {
-            let config = Config::resolve(&cli.common, args.listen.as_deref(), "./cartable-data")?;
+            let mut config =
+                Config::resolve(&cli.common, args.listen.as_deref(), "./cartable-data")?;
+            if let Some(a) = &args.admission {
+                config.admission = a == "on";
+            }
             let app = open_app(&config).await?;
             let listener = bind(&config.listen).await?;
             println!("Cartable écoute sur http://{}", listener.local_addr()?);
@@ -170,6 +174,9 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
         cookie_secure: config.cookie_secure,
         trusted_proxies: config.trusted_proxies.clone(),
         secret_key: secret_key(config)?,
+        admission: config.admission,
+        metrics_token: config.metrics_token.clone(),
+        admission_rate: None,
     };
     let server = ServerConfig {
         header_read_timeout: config.header_read_timeout,

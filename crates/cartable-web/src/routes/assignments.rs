@@ -20,7 +20,8 @@ use cartable_store::{AssignmentRow, ChildSummary, ClassSummary, PupilWork};
 use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
-use super::{authorize, parse_id, render, school_of};
+use super::{authorize, limit, parse_id, render, school_of};
+use crate::ratelimit::Action as RateAction;
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser};
@@ -336,6 +337,8 @@ pub async fn hand_in(
 ) -> WebResult<Response> {
     school_of(&session.actor)?;
     let id = parse_id(&id)?;
+    let account = session.actor.user_id.0.to_string();
+    limit(&state, RateAction::HandIn, Some(&account), &client)?;
     // Refuse before reading (and storing) the body: a parent or a pupil of
     // another class must not make the server write 25 MB to throw away.
     if let Err(e) = state.app.may_hand_in(&session.actor, id).await {

@@ -3,18 +3,22 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use cartable_app::auth::NewSession;
 use cartable_app::AppError;
 use cartable_domain::password::MIN_CHARS;
-use cartable_domain::policy::{Action, Resource};
+use cartable_domain::policy::{self, Resource};
 use serde::Deserialize;
+use std::sync::atomic::Ordering;
 
-use super::{authorize, render, Empty};
+use super::{authorize, limit, render, Empty};
+use crate::admission::ticket::{device_value, DEVICE_COOKIE};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{clear_session_cookie, session_cookie, Client, CurrentUser, MaybeUser, Query};
 use crate::layout::Layout;
+use crate::ratelimit::Action;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -83,19 +87,26 @@ pub async fn login(
 ) -> WebResult<Response> {
     let suite = safe_next(form.suite.as_deref());
     let login = form.login.trim().to_lowercase();
-    match state
+    limit(&state, Action::Login, Some(&login), &client)?;
+    let in_flight = &state.metrics.logins_in_flight;
+    in_flight.fetch_add(1, Ordering::Relaxed);
+    let result = state
         .app
         .login(&login, &form.password, form.rester.is_some(), &client)
-        .await
-    {
-        Ok(session) => {
-            let mut resp = Redirect::to(&suite).into_response();
-            resp.headers_mut().append(
-                SET_COOKIE,
-                session_cookie(&session, state.web.cookie_secure),
-            );
-            Ok(resp)
+        .await;
+    in_flight.fetch_sub(1, Ordering::Relaxed);
+    // Only password verdicts: the failed share is the credential-stuffing signal.
+    match &result {
+        Ok(_) => {
+            state.metrics.logins_ok.fetch_add(1, Ordering::Relaxed);
         }
+        Err(AppError::BadCredentials) => {
+            state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(_) => {}
+    }
+    match result {
+        Ok(session) => Ok(signed_in(&state, &session, &suite)),
         Err(
             e @ (AppError::BadCredentials
             | AppError::AccountLocked { .. }
@@ -129,6 +140,28 @@ pub async fn login(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Where a successful login or activation goes: the session cookie, and the
+/// device hint the door uses for fair share and priority on the next visit.
+fn signed_in(state: &AppState, session: &NewSession, to: &str) -> Response {
+    let mut resp = Redirect::to(to).into_response();
+    let h = resp.headers_mut();
+    h.append(SET_COOKIE, session_cookie(session, state.web.cookie_secure));
+    if let Some(school) = session.school_id {
+        let secure = if state.web.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
+        let value = device_value(&state.web.secret_key, school, session.role);
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
+        )) {
+            h.append(SET_COOKIE, v);
+        }
+    }
+    resp
 }
 
 pub async fn logout(
@@ -195,14 +228,7 @@ pub async fn activate(
         )
         .await;
     match result {
-        Ok(session) => {
-            let mut resp = Redirect::to("/").into_response();
-            resp.headers_mut().append(
-                SET_COOKIE,
-                session_cookie(&session, state.web.cookie_secure),
-            );
-            Ok(resp)
-        }
+        Ok(session) => Ok(signed_in(&state, &session, "/")),
         Err(
             e @ (AppError::Invalid { .. }
             | AppError::AccountLocked { .. }
@@ -249,7 +275,11 @@ pub async fn account_page(
     CsrfToken(csrf): CsrfToken,
     Query(q): Query<NoticeQuery>,
 ) -> WebResult<Response> {
-    authorize(&session.actor, Action::ChangeOwnPassword, Resource::Own)?;
+    authorize(
+        &session.actor,
+        policy::Action::ChangeOwnPassword,
+        Resource::Own,
+    )?;
     let notice =
         q.ok.map(|_| "Mot de passe changé. Vos autres appareils ont été déconnectés.".to_string());
     let page = AccountPage {
@@ -278,7 +308,11 @@ pub async fn change_password(
     CsrfToken(csrf): CsrfToken,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> WebResult<Response> {
-    authorize(&session.actor, Action::ChangeOwnPassword, Resource::Own)?;
+    authorize(
+        &session.actor,
+        policy::Action::ChangeOwnPassword,
+        Resource::Own,
+    )?;
     match state
         .app
         .change_password(

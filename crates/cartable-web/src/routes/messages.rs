@@ -14,7 +14,8 @@ use cartable_domain::UserId;
 use cartable_store::{ThreadSummary, ThreadView, UserSummary};
 use serde::Deserialize;
 
-use super::{parse_id, render, school_of};
+use super::{limit, parse_id, render, school_of};
+use crate::ratelimit::Action as RateAction;
 use crate::csrf::CsrfToken;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser, Query};
@@ -59,11 +60,16 @@ pub struct ThreadRow {
 pub async fn inbox(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
+    Client(client): Client,
     CsrfToken(csrf): CsrfToken,
     Query(q): Query<InboxQuery>,
 ) -> WebResult<Response> {
     school_of(&session.actor)?;
     let search = q.q.unwrap_or_default();
+    if !search.trim().is_empty() {
+        let account = session.actor.user_id.0.to_string();
+        limit(&state, RateAction::Search, Some(&account), &client)?;
+    }
     let threads = state.app.inbox(&session.actor, Some(&search)).await?;
     let page = InboxPage {
         layout: Layout::signed_in("Messages", &csrf, &session),
@@ -236,6 +242,8 @@ pub async fn send(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> WebResult<Response> {
     school_of(&session.actor)?;
+    let account = session.actor.user_id.0.to_string();
+    limit(&state, RateAction::Message, Some(&account), &client)?;
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
@@ -391,6 +399,8 @@ pub async fn reply(
 ) -> WebResult<Response> {
     school_of(&session.actor)?;
     let id = parse_id(&id)?;
+    let account = session.actor.user_id.0.to_string();
+    limit(&state, RateAction::Message, Some(&account), &client)?;
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;

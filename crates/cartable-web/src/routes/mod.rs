@@ -14,12 +14,14 @@ pub mod news;
 pub mod notes;
 pub mod operator;
 pub mod school;
+pub mod status;
 
 use askama::Template;
 use axum::response::Html;
 use cartable_domain::policy::{can, Action, Actor, Resource};
 
 use crate::error::{WebError, WebResult};
+use crate::state::AppState;
 
 pub fn render<T: Template>(page: &T) -> WebResult<Html<String>> {
     page.render()
@@ -49,3 +51,21 @@ pub fn parse_id(raw: &str) -> WebResult<i64> {
 pub fn school_of(actor: &Actor) -> WebResult<cartable_domain::SchoolId> {
     actor.school_id.ok_or_else(WebError::forbidden)
 }
+
+/// Refuses with 429 when this account or address has done `action` too often.
+pub fn limit(
+    state: &AppState,
+    action: crate::ratelimit::Action,
+    account: Option<&str>,
+    client: &cartable_app::auth::ClientInfo,
+) -> WebResult<()> {
+    let ip = client.ip.as_deref().and_then(|i| i.parse().ok());
+    state.limits.check(action, account, ip).map_err(|wait| {
+        state.metrics.limited(action.code());
+        WebError::Limited {
+            action: action.code(),
+            retry_after_secs: wait.as_secs() + 1,
+        }
+    })
+}
+

@@ -1,0 +1,825 @@
+//! The waiting line, without HTTP and without a clock (times are passed in as
+//! milliseconds), so that its rules are tested exactly:
+//!
+//! - first come, first served within a school; schools take turns (round
+//!   robin), so 3,000 pupils of one lycée do not starve a 300-pupil collège;
+//! - three lanes: teachers and staff first, then pupils (and unknown
+//!   visitors), then parents' visits, served one for three pupils;
+//! - people are let in at a *rate* (per second), the one the capacity probe
+//!   measures the password checks can sustain; a rate rather than a number
+//!   of people inside, because between the door and the password check a
+//!   person types for a while, and that time must not count as load;
+//! - a place is kept across refreshes and for a few minutes without one;
+//!   someone whose turn comes while they are away is skipped without using
+//!   up a turn, and goes first when they come back.
+
+use std::collections::{HashMap, VecDeque};
+
+pub type Millis = u64;
+
+/// A school's line; 0 when the visitor did not say which school.
+pub type SchoolKey = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// Teachers and school staff: a class is about to start.
+    Priority = 0,
+    /// Pupils and visitors we know nothing about.
+    Normal = 1,
+    /// Parents' visits: served, but one for three pupils.
+    Casual = 2,
+}
+
+impl Lane {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(c: u8) -> Option<Lane> {
+        match c {
+            0 => Some(Lane::Priority),
+            1 => Some(Lane::Normal),
+            2 => Some(Lane::Casual),
+            _ => None,
+        }
+    }
+}
+
+/// The slowest the door ever lets people in, per second.
+pub const MIN_RATE: f64 = 0.5;
+
+/// Pupils served for each parent when both lanes wait.
+const NORMAL_PER_CASUAL: u32 = 3;
+
+#[derive(Debug, Clone)]
+pub struct LineConfig {
+    /// A waiting place is kept this long without a refresh.
+    pub keep_place_ms: Millis,
+    /// An admitted person must come back within their refresh interval plus
+    /// this, or their turn passes (and is given to the next person).
+    pub pickup_slack_ms: Millis,
+    /// An entry pass is valid this long after admission.
+    pub pass_valid_ms: Millis,
+    /// Turns that may be given at once after a quiet moment, in seconds of
+    /// the rate.
+    pub burst_secs: f64,
+    /// Login attempts one pass allows (typos), then back to the line.
+    pub max_attempts: u8,
+    /// Refresh interval bounds shown to waiting browsers.
+    pub min_refresh_ms: Millis,
+    pub max_refresh_ms: Millis,
+    /// Window over which the admission rate (for the estimated wait) is measured.
+    pub rate_window_ms: Millis,
+    /// Tickets kept in memory at most (beyond: shed).
+    pub max_tickets: usize,
+}
+
+impl Default for LineConfig {
+    fn default() -> Self {
+        LineConfig {
+            keep_place_ms: 5 * 60_000,
+            pickup_slack_ms: 3_000,
+            pass_valid_ms: 10 * 60_000,
+            burst_secs: 0.5,
+            max_attempts: 5,
+            min_refresh_ms: 2_000,
+            max_refresh_ms: 15_000,
+            rate_window_ms: 20_000,
+            max_tickets: 500_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting {
+        last_seen: Millis,
+        refresh_ms: Millis,
+    },
+    /// Their turn came; it is kept for them until they come back.
+    Called { at: Millis, pickup_by: Millis },
+    /// Their turn came while they were away.
+    Missed { last_seen: Millis },
+    /// Inside the gate with a valid pass.
+    Admitted { at: Millis, attempts: u8 },
+}
+
+#[derive(Debug, Clone)]
+struct Ticket {
+    lane: Lane,
+    school: SchoolKey,
+    first_seen: Millis,
+    state: State,
+}
+
+/// What a visit with a ticket finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// No such ticket (forgotten, used up, or never issued).
+    Unknown,
+    Waiting(Place),
+    /// Inside; `waited_ms` is set on the first visit after a wait.
+    Admitted {
+        waited_ms: Option<Millis>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub seq: u64,
+    /// People who will be let in before this one (1 = next).
+    pub position: u64,
+    pub eta_ms: Millis,
+    pub refresh_ms: Millis,
+}
+
+/// The outcome of asking to come in without a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Admitted {
+        seq: u64,
+    },
+    Waiting(Place),
+    /// Too many tickets in memory: refuse (503) rather than grow.
+    Full,
+}
+
+#[derive(Default)]
+struct LaneQueue {
+    by_school: HashMap<SchoolKey, VecDeque<u64>>,
+    /// Schools with someone waiting, in serving order.
+    turns: VecDeque<SchoolKey>,
+    len: usize,
+}
+
+impl LaneQueue {
+    fn push_back(&mut self, school: SchoolKey, seq: u64) {
+        let q = self.by_school.entry(school).or_default();
+        if q.is_empty() {
+            self.turns.push_back(school);
+        }
+        q.push_back(seq);
+        self.len += 1;
+    }
+
+    /// Back at the head of their school's line (a turn missed while away).
+    fn push_front(&mut self, school: SchoolKey, seq: u64) {
+        let q = self.by_school.entry(school).or_default();
+        if q.is_empty() {
+            self.turns.push_front(school);
+        }
+        q.push_front(seq);
+        self.len += 1;
+    }
+
+    /// The next person of the next school in turn.
+    fn pop(&mut self) -> Option<u64> {
+        let school = self.turns.pop_front()?;
+        let q = self.by_school.get_mut(&school)?;
+        let seq = q.pop_front()?;
+        self.len -= 1;
+        if q.is_empty() {
+            self.by_school.remove(&school);
+        } else {
+            self.turns.push_back(school);
+        }
+        Some(seq)
+    }
+
+    /// How many of this lane go before `seq` of `school`: with schools taking
+    /// turns, each other school lets in at most as many as are ahead in ours
+    /// (plus one if its turn comes before ours).
+    fn ahead_of(&self, school: SchoolKey, seq: u64) -> u64 {
+        let Some(mine) = self.by_school.get(&school) else {
+            return 0;
+        };
+        let index = match mine.binary_search(&seq) {
+            Ok(i) | Err(i) => i,
+        };
+        let my_turn = self.turns.iter().position(|s| *s == school).unwrap_or(0);
+        let mut ahead = index as u64;
+        for (turn, other) in self.turns.iter().enumerate() {
+            if *other == school {
+                continue;
+            }
+            let len = self.by_school.get(other).map_or(0, |q| q.len());
+            let rounds = index + usize::from(turn < my_turn);
+            ahead += len.min(rounds) as u64;
+        }
+        ahead
+    }
+}
+
+pub struct Line {
+    cfg: LineConfig,
+    next_seq: u64,
+    tickets: HashMap<u64, Ticket>,
+    lanes: [LaneQueue; 3],
+    normal_served_since_casual: u32,
+    /// People let in per second (set by the capacity probe).
+    rate: f64,
+    /// Turns available now (a token bucket refilled at `rate`).
+    allowance: f64,
+    refilled_at: Millis,
+    /// Called, not back yet.
+    called: usize,
+    /// When recent turns came, for the admission rate.
+    recent_calls: VecDeque<Millis>,
+    /// (deadline, seq) for Called tickets, in call order.
+    pickups: VecDeque<(Millis, u64)>,
+    /// (admitted at, seq), for pass expiry, in order.
+    admissions: VecDeque<(Millis, u64)>,
+    /// (last seen, seq) of missed turns, to forget them.
+    missed: VecDeque<(Millis, u64)>,
+    /// Counters since start, for the metrics.
+    pub totals: LineTotals,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineTotals {
+    pub admitted_at_once: u64,
+    pub admitted_after_wait: u64,
+    pub queued: u64,
+    pub missed_turns: u64,
+    pub abandoned: u64,
+    pub shed: u64,
+}
+
+impl Line {
+    pub fn new(cfg: LineConfig, rate: f64) -> Line {
+        let allowance = (rate * cfg.burst_secs).max(1.0);
+        Line {
+            cfg,
+            next_seq: 1,
+            tickets: HashMap::new(),
+            lanes: Default::default(),
+            normal_served_since_casual: 0,
+            rate: rate.max(MIN_RATE),
+            allowance,
+            refilled_at: 0,
+            called: 0,
+            recent_calls: VecDeque::new(),
+            pickups: VecDeque::new(),
+            admissions: VecDeque::new(),
+            missed: VecDeque::new(),
+            totals: LineTotals::default(),
+        }
+    }
+
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    pub fn set_rate(&mut self, rate: f64, now: Millis) {
+        self.refill(now);
+        self.rate = rate.max(MIN_RATE);
+        self.pump(now);
+    }
+
+    /// People whose turn came and who have not come back for it yet.
+    pub fn called(&self) -> usize {
+        self.called
+    }
+
+    fn refill(&mut self, now: Millis) {
+        let elapsed = now.saturating_sub(self.refilled_at) as f64 / 1000.0;
+        let cap = (self.rate * self.cfg.burst_secs).max(1.0);
+        self.allowance = (self.allowance + elapsed * self.rate).min(cap);
+        self.refilled_at = now.max(self.refilled_at);
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.lanes.iter().map(|l| l.len).sum()
+    }
+
+    /// Someone without a ticket asks to come in.
+    pub fn arrive(&mut self, now: Millis, lane: Lane, school: SchoolKey) -> Arrival {
+        self.pump(now);
+        if self.tickets.len() >= self.cfg.max_tickets {
+            self.totals.shed += 1;
+            return Arrival::Full;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.waiting() == 0 && self.allowance >= 1.0 {
+            self.tickets.insert(
+                seq,
+                Ticket {
+                    lane,
+                    school,
+                    first_seen: now,
+                    state: State::Waiting {
+                        last_seen: now,
+                        refresh_ms: 0,
+                    },
+                },
+            );
+            self.admit(seq, now);
+            self.totals.admitted_at_once += 1;
+            return Arrival::Admitted { seq };
+        }
+        let refresh_ms = self.cfg.min_refresh_ms;
+        self.tickets.insert(
+            seq,
+            Ticket {
+                lane,
+                school,
+                first_seen: now,
+                state: State::Waiting {
+                    last_seen: now,
+                    refresh_ms,
+                },
+            },
+        );
+        self.lanes[lane as usize].push_back(school, seq);
+        self.totals.queued += 1;
+        match self.visit(now, seq) {
+            Visit::Waiting(place) => Arrival::Waiting(place),
+            // The pump let them in at once (a turn was free).
+            _ => Arrival::Admitted { seq },
+        }
+    }
+
+    /// The holder of ticket `seq` is back (a refresh, or the login form).
+    pub fn visit(&mut self, now: Millis, seq: u64) -> Visit {
+        self.pump(now);
+        let Some(ticket) = self.tickets.get(&seq) else {
+            return Visit::Unknown;
+        };
+        match ticket.state {
+            State::Waiting { .. } => {
+                let place = self.place_of(seq);
+                if let Some(State::Waiting {
+                    last_seen,
+                    refresh_ms,
+                }) = self.tickets.get_mut(&seq).map(|t| &mut t.state)
+                {
+                    *last_seen = now;
+                    *refresh_ms = place.refresh_ms;
+                }
+                Visit::Waiting(place)
+            }
+            State::Called { at, .. } => {
+                let first_seen = ticket.first_seen;
+                self.called -= 1;
+                self.set_state(seq, State::Admitted { at, attempts: 0 });
+                self.admissions.push_back((now, seq));
+                self.totals.admitted_after_wait += 1;
+                Visit::Admitted {
+                    waited_ms: Some(at.saturating_sub(first_seen)),
+                }
+            }
+            State::Missed { .. } => {
+                // Their turn passed while they were away: first in line again.
+                let (lane, school) = (ticket.lane, ticket.school);
+                self.set_state(
+                    seq,
+                    State::Waiting {
+                        last_seen: now,
+                        refresh_ms: self.cfg.min_refresh_ms,
+                    },
+                );
+                self.lanes[lane as usize].push_front(school, seq);
+                self.pump(now);
+                self.visit(now, seq)
+            }
+            State::Admitted { at, .. } => {
+                if now.saturating_sub(at) > self.cfg.pass_valid_ms {
+                    self.forget(seq);
+                    Visit::Unknown
+                } else {
+                    Visit::Admitted { waited_ms: None }
+                }
+            }
+        }
+    }
+
+    /// A login attempt with this pass has finished (the hash is done).
+    pub fn attempt_done(&mut self, now: Millis, seq: u64, signed_in: bool) {
+        let Some(ticket) = self.tickets.get_mut(&seq) else {
+            return;
+        };
+        if let State::Admitted { attempts, .. } = &mut ticket.state {
+            *attempts = attempts.saturating_add(1);
+            if signed_in || *attempts >= self.cfg.max_attempts {
+                self.forget(seq);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Whether `seq` holds a valid pass now.
+    pub fn has_pass(&self, seq: u64, now: Millis) -> bool {
+        matches!(
+            self.tickets.get(&seq).map(|t| t.state),
+            Some(State::Admitted { at, .. }) if now.saturating_sub(at) <= self.cfg.pass_valid_ms
+        )
+    }
+
+    /// People let in per second, measured over the recent window.
+    pub fn admission_rate(&self, now: Millis) -> f64 {
+        let window = self.cfg.rate_window_ms.max(1);
+        let since = now.saturating_sub(window);
+        let n = self.recent_calls.iter().filter(|t| **t >= since).count();
+        n as f64 * 1000.0 / window as f64
+    }
+
+    /// Gives the turns the rate allows, and handles the deadlines.
+    pub fn pump(&mut self, now: Millis) {
+        self.expire(now);
+        self.refill(now);
+        while self.allowance >= 1.0 {
+            let Some(seq) = self.next_in_line() else {
+                break;
+            };
+            let Some(ticket) = self.tickets.get(&seq) else {
+                continue;
+            };
+            let State::Waiting {
+                last_seen,
+                refresh_ms,
+            } = ticket.state
+            else {
+                continue;
+            };
+            if now.saturating_sub(last_seen) > self.cfg.keep_place_ms {
+                self.totals.abandoned += 1;
+                self.tickets.remove(&seq);
+                continue;
+            }
+            if now.saturating_sub(last_seen) > refresh_ms + self.cfg.pickup_slack_ms {
+                // Away (no refresh when one was due): skip without using a
+                // turn; they go first when they come back.
+                self.totals.missed_turns += 1;
+                self.set_state(seq, State::Missed { last_seen });
+                self.missed.push_back((last_seen, seq));
+                continue;
+            }
+            let pickup_by = now + refresh_ms + self.cfg.pickup_slack_ms;
+            self.set_state(seq, State::Called { at: now, pickup_by });
+            self.allowance -= 1.0;
+            self.called += 1;
+            self.note_call(now);
+            self.pickups.push_back((pickup_by, seq));
+        }
+    }
+
+    fn admit(&mut self, seq: u64, now: Millis) {
+        self.set_state(
+            seq,
+            State::Admitted {
+                at: now,
+                attempts: 0,
+            },
+        );
+        self.allowance -= 1.0;
+        self.note_call(now);
+        self.admissions.push_back((now, seq));
+    }
+
+    fn note_call(&mut self, now: Millis) {
+        self.recent_calls.push_back(now);
+        let since = now.saturating_sub(self.cfg.rate_window_ms);
+        while self.recent_calls.front().is_some_and(|t| *t < since) {
+            self.recent_calls.pop_front();
+        }
+    }
+
+    fn next_in_line(&mut self) -> Option<u64> {
+        if let Some(seq) = self.lanes[Lane::Priority as usize].pop() {
+            return Some(seq);
+        }
+        let normal_waits = self.lanes[Lane::Normal as usize].len > 0;
+        let casual_waits = self.lanes[Lane::Casual as usize].len > 0;
+        let casual_turn =
+            casual_waits && (!normal_waits || self.normal_served_since_casual >= NORMAL_PER_CASUAL);
+        if casual_turn {
+            self.normal_served_since_casual = 0;
+            self.lanes[Lane::Casual as usize].pop()
+        } else {
+            let next = self.lanes[Lane::Normal as usize].pop();
+            if next.is_some() {
+                self.normal_served_since_casual += 1;
+            }
+            next
+        }
+    }
+
+    fn expire(&mut self, now: Millis) {
+        while let Some(&(deadline, seq)) = self.pickups.front() {
+            if deadline > now {
+                break;
+            }
+            self.pickups.pop_front();
+            if let Some(State::Called { pickup_by, .. }) = self.tickets.get(&seq).map(|t| t.state) {
+                if pickup_by == deadline {
+                    // The turn was not used: give it to the next person.
+                    self.called -= 1;
+                    self.allowance += 1.0;
+                    self.totals.missed_turns += 1;
+                    self.set_state(seq, State::Missed { last_seen: now });
+                    self.missed.push_back((now, seq));
+                }
+            }
+        }
+        while let Some(&(at, seq)) = self.admissions.front() {
+            if now.saturating_sub(at) <= self.cfg.pass_valid_ms {
+                break;
+            }
+            self.admissions.pop_front();
+            if let Some(State::Admitted {
+                at: admitted_at, ..
+            }) = self.tickets.get(&seq).map(|t| t.state)
+            {
+                if now.saturating_sub(admitted_at) > self.cfg.pass_valid_ms {
+                    self.tickets.remove(&seq);
+                }
+            }
+        }
+        while let Some(&(seen, seq)) = self.missed.front() {
+            if now.saturating_sub(seen) <= self.cfg.keep_place_ms {
+                break;
+            }
+            self.missed.pop_front();
+            if let Some(State::Missed { last_seen }) = self.tickets.get(&seq).map(|t| t.state) {
+                if last_seen == seen {
+                    self.tickets.remove(&seq);
+                    self.totals.abandoned += 1;
+                }
+            }
+        }
+    }
+
+    fn place_of(&self, seq: u64) -> Place {
+        let ticket = &self.tickets[&seq];
+        let lane_len = |l: Lane| self.lanes[l as usize].len as u64;
+        let in_lane = self.lanes[ticket.lane as usize].ahead_of(ticket.school, seq);
+        let ahead = match ticket.lane {
+            Lane::Priority => in_lane,
+            Lane::Normal => {
+                lane_len(Lane::Priority)
+                    + in_lane
+                    + lane_len(Lane::Casual).min(in_lane / u64::from(NORMAL_PER_CASUAL))
+            }
+            Lane::Casual => {
+                lane_len(Lane::Priority)
+                    + in_lane
+                    + lane_len(Lane::Normal).min(in_lane * u64::from(NORMAL_PER_CASUAL))
+            }
+        };
+        let position = ahead + 1;
+        // While people wait, turns are given at exactly the rate.
+        let eta_ms = (position as f64 / self.rate * 1000.0) as Millis;
+        let refresh_ms = (eta_ms / 3).clamp(self.cfg.min_refresh_ms, self.cfg.max_refresh_ms);
+        Place {
+            seq,
+            position,
+            eta_ms,
+            refresh_ms,
+        }
+    }
+
+    fn set_state(&mut self, seq: u64, state: State) {
+        if let Some(t) = self.tickets.get_mut(&seq) {
+            t.state = state;
+        }
+    }
+
+    fn forget(&mut self, seq: u64) {
+        if let Some(t) = self.tickets.remove(&seq) {
+            if let State::Called { .. } = t.state {
+                self.called -= 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One person per second, no burst.
+    fn line() -> Line {
+        Line::new(LineConfig::default(), 1.0)
+    }
+
+    fn waiting(a: Arrival) -> Place {
+        match a {
+            Arrival::Waiting(p) => p,
+            other => panic!("expected to wait, got {other:?}"),
+        }
+    }
+
+    fn admitted(a: Arrival) -> u64 {
+        match a {
+            Arrival::Admitted { seq } => seq,
+            other => panic!("expected to come in, got {other:?}"),
+        }
+    }
+
+    fn place(l: &mut Line, seq: u64, now: Millis) -> Place {
+        match l.visit(now, seq) {
+            Visit::Waiting(p) => p,
+            other => panic!("expected to wait, got {other:?}"),
+        }
+    }
+
+    fn is_in(l: &mut Line, seq: u64, now: Millis) -> bool {
+        matches!(l.visit(now, seq), Visit::Admitted { .. })
+    }
+
+    #[test]
+    fn free_capacity_lets_people_in_at_once() {
+        let mut l = Line::new(
+            LineConfig {
+                burst_secs: 1.0,
+                ..LineConfig::default()
+            },
+            2.0,
+        );
+        admitted(l.arrive(0, Lane::Normal, 1));
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let p = waiting(l.arrive(0, Lane::Normal, 1));
+        assert_eq!(p.position, 1);
+        // Half a second later, at 2 per second, their turn came.
+        assert!(is_in(&mut l, p.seq, 500));
+    }
+
+    #[test]
+    fn first_come_first_served_within_a_school() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let a = waiting(l.arrive(10, Lane::Normal, 1));
+        let b = waiting(l.arrive(20, Lane::Normal, 1));
+        assert_eq!((a.position, b.position), (1, 2));
+        // At 1 s, a's turn came (kept for a): b is next.
+        assert_eq!(place(&mut l, b.seq, 1_000).position, 1);
+        assert_eq!(
+            l.visit(1_020, a.seq),
+            Visit::Admitted {
+                waited_ms: Some(990)
+            }
+        );
+        assert!(l.has_pass(a.seq, 1_020));
+        assert!(!is_in(&mut l, b.seq, 1_500));
+        assert!(is_in(&mut l, b.seq, 2_000));
+    }
+
+    #[test]
+    fn schools_take_turns() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        // A big school arrives first, then a small one.
+        let big: Vec<Place> = (0..5)
+            .map(|i| waiting(l.arrive(1 + i, Lane::Normal, 100)))
+            .collect();
+        let small = waiting(l.arrive(10, Lane::Normal, 200));
+        // The small school's pupil is second, not sixth.
+        assert_eq!(small.position, 2);
+        // The big school's fifth: its four and the small school's one go first.
+        assert_eq!(place(&mut l, big[4].seq, 11).position, 6);
+        assert!(is_in(&mut l, big[0].seq, 1_000));
+        assert!(!is_in(&mut l, big[1].seq, 2_000));
+        assert!(is_in(&mut l, small.seq, 2_000));
+        assert!(is_in(&mut l, big[1].seq, 3_000));
+    }
+
+    #[test]
+    fn teachers_go_first_and_parents_one_for_three_pupils() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let parent = waiting(l.arrive(1, Lane::Casual, 1));
+        let pupils: Vec<Place> = (0..4)
+            .map(|i| waiting(l.arrive(2 + i, Lane::Normal, 1)))
+            .collect();
+        let teacher = waiting(l.arrive(10, Lane::Priority, 1));
+        assert_eq!(teacher.position, 1);
+        let mut all: Vec<u64> = vec![parent.seq, teacher.seq];
+        all.extend(pupils.iter().map(|p| p.seq));
+        let mut order = Vec::new();
+        for t in 1..=6u64 {
+            let now = t * 1_000;
+            let mut came_in = Vec::new();
+            for seq in all.iter().copied().filter(|s| !order.contains(s)) {
+                if is_in(&mut l, seq, now) {
+                    came_in.push(seq);
+                }
+            }
+            assert_eq!(came_in.len(), 1, "one turn per second at {now}");
+            order.extend(came_in);
+        }
+        assert_eq!(
+            order,
+            vec![
+                teacher.seq,
+                pupils[0].seq,
+                pupils[1].seq,
+                pupils[2].seq,
+                parent.seq,
+                pupils[3].seq
+            ]
+        );
+    }
+
+    #[test]
+    fn a_turn_not_picked_up_goes_to_the_next_and_the_absent_go_first_on_return() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let away = waiting(l.arrive(0, Lane::Normal, 1));
+        let present = waiting(l.arrive(0, Lane::Normal, 1));
+        // `away`'s turn comes at 1 s and is kept for them until 6 s;
+        // `present` is next at 2 s.
+        assert_eq!(place(&mut l, present.seq, 1_000).position, 1);
+        assert_eq!(l.called(), 1);
+        assert!(is_in(&mut l, present.seq, 2_000));
+        // Not picked up: the unused turn is given back at 6 s.
+        l.pump(6_001);
+        assert_eq!(l.called(), 0);
+        // A minute later the line is busy again, and `away` comes back.
+        admitted(l.arrive(60_000, Lane::Normal, 1));
+        let newcomer = waiting(l.arrive(60_000, Lane::Normal, 1));
+        assert_eq!(place(&mut l, away.seq, 60_001).position, 1);
+        assert_eq!(place(&mut l, newcomer.seq, 60_002).position, 2);
+        assert!(is_in(&mut l, away.seq, 61_000));
+    }
+
+    #[test]
+    fn someone_long_gone_is_skipped_without_using_a_turn() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let ahead: Vec<Place> = (0..5)
+            .map(|_| waiting(l.arrive(0, Lane::Normal, 1)))
+            .collect();
+        let gone = waiting(l.arrive(0, Lane::Normal, 1));
+        let present = waiting(l.arrive(0, Lane::Normal, 1));
+        for (i, p) in ahead.iter().enumerate() {
+            let now = 1_000 * (i as u64 + 1);
+            let _ = l.visit(now - 1, present.seq);
+            assert!(is_in(&mut l, p.seq, now));
+        }
+        // At 6 s it is `gone`'s turn, but they have not refreshed for 6 s:
+        // the turn goes to `present` at once.
+        assert!(is_in(&mut l, present.seq, 6_000));
+        // Back within five minutes, `gone` is first in line.
+        assert_eq!(place(&mut l, gone.seq, 6_001).position, 1);
+    }
+
+    #[test]
+    fn places_are_forgotten_after_five_minutes_without_refresh() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let a = waiting(l.arrive(0, Lane::Normal, 1));
+        assert_eq!(l.visit(6 * 60_000 + 10_000, a.seq), Visit::Unknown);
+    }
+
+    #[test]
+    fn a_pass_allows_a_few_attempts_then_expires() {
+        let mut l = line();
+        let seq = admitted(l.arrive(0, Lane::Normal, 1));
+        for i in 0..4 {
+            l.attempt_done(i, seq, false);
+            assert!(l.has_pass(seq, i));
+        }
+        l.attempt_done(5, seq, false);
+        assert!(!l.has_pass(seq, 5));
+        let seq = admitted(l.arrive(1_000, Lane::Normal, 1));
+        assert!(l.has_pass(seq, 1_000 + 9 * 60_000));
+        assert_eq!(l.visit(1_000 + 11 * 60_000, seq), Visit::Unknown);
+    }
+
+    #[test]
+    fn a_successful_login_uses_up_the_pass() {
+        let mut l = line();
+        let seq = admitted(l.arrive(0, Lane::Normal, 1));
+        l.attempt_done(1, seq, true);
+        assert_eq!(l.visit(2, seq), Visit::Unknown);
+    }
+
+    #[test]
+    fn the_estimated_wait_is_the_place_over_the_rate() {
+        let mut l = Line::new(LineConfig::default(), 2.0);
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let people: Vec<Place> = (0..30)
+            .map(|_| waiting(l.arrive(0, Lane::Normal, 1)))
+            .collect();
+        assert_eq!(people[29].position, 30);
+        assert_eq!(people[29].eta_ms, 15_000);
+        assert_eq!(people[29].refresh_ms, 5_000);
+        assert_eq!(people[0].refresh_ms, LineConfig::default().min_refresh_ms);
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut l = Line::new(
+            LineConfig {
+                max_tickets: 3,
+                ..LineConfig::default()
+            },
+            1.0,
+        );
+        let _ = l.arrive(0, Lane::Normal, 1);
+        let _ = l.arrive(0, Lane::Normal, 1);
+        let _ = l.arrive(0, Lane::Normal, 1);
+        assert_eq!(l.arrive(0, Lane::Normal, 1), Arrival::Full);
+    }
+}
