@@ -52,8 +52,8 @@ done
 if [[ "$CI_MODE" -eq 1 ]]; then
     SCENARIO=overload
     ADMISSION=on
-    PUPILS="${CI_PUPILS:-1500}"
-    DISTRICT="${DISTRICT:-3000}"
+    PUPILS="${CI_PUPILS:-800}"
+    DISTRICT="${DISTRICT:-2000}"
 fi
 case "$SCENARIO" in morning|overload|cost|all) ;; *) echo "drill.sh: --scenario morning|overload|cost|all" >&2; exit 2 ;; esac
 case "$ADMISSION" in on|off) ;; *) echo "drill.sh: --admission on|off" >&2; exit 2 ;; esac

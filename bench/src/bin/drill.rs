@@ -30,7 +30,7 @@ use cartable_bench::drill::accounts::{self, Account};
 use cartable_bench::drill::arrivals;
 use cartable_bench::drill::browser::{Http, Jar, Request};
 use cartable_bench::drill::html;
-use cartable_bench::drill::journey::{handin_file, url_component, Ctx, Plan, User};
+use cartable_bench::drill::journey::{handin_file, source_of, url_component, Ctx, Plan, User};
 use cartable_bench::drill::procfs;
 use cartable_bench::drill::record::{percentile_sorted, Recorder};
 use cartable_bench::drill::report::{self, CostFigures, RunData, Series, Summary};
@@ -91,6 +91,10 @@ struct Args {
     /// Requests in flight at most (the drill's own bound).
     #[arg(long, default_value_t = 512)]
     max_in_flight: usize,
+    /// Loopback source addresses (127.1.x.y): each school's pupils come from
+    /// one, as from behind the school's NAT. 1: everyone from 127.0.0.1.
+    #[arg(long, default_value_t = 64)]
+    sources: usize,
     /// A page taking longer than this is abandoned and reloaded.
     #[arg(long, default_value_t = 10.0)]
     patience_s: f64,
@@ -290,6 +294,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
         &args.base_url,
         args.max_in_flight,
         Duration::from_secs_f64(args.patience_s),
+        args.sources,
     )?);
     let tck = procfs::clock_ticks_per_s();
     if let Some(pid) = args.server_pid {
@@ -589,6 +594,7 @@ async fn calibrate(http: Arc<Http>, accounts: &[Account], seconds: f64) -> Resul
             while Instant::now() < end {
                 let a = &accounts[next.fetch_add(1, Ordering::Relaxed) % accounts.len()];
                 let mut u = User::new();
+                u.jar.source = source_of(&a.school_id);
                 let ok = ctx.login(&mut u, a).await.is_ok();
                 let t = Instant::now();
                 if ok && t >= warm && t <= end {
@@ -660,7 +666,7 @@ async fn cost(args: &Args) -> Result<RunData, String> {
             pupils.len()
         ));
     }
-    let http = Arc::new(Http::new(&args.base_url, 64, Duration::from_secs(30))?);
+    let http = Arc::new(Http::new(&args.base_url, 64, Duration::from_secs(30), 1)?);
     let load_start = loadavg();
     let ctx = Ctx {
         http: http.clone(),

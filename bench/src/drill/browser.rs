@@ -15,10 +15,12 @@ use reqwest::header::{HeaderMap, COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use tokio::sync::Semaphore;
 
-/// A browser's cookie jar (one site, so names are enough).
+/// A browser's cookie jar (one site, so names are enough), and the network
+/// it is on: `source` picks the loopback address its requests come from.
 #[derive(Debug, Default, Clone)]
 pub struct Jar {
     cookies: Vec<(String, String)>,
+    pub source: usize,
 }
 
 impl Jar {
@@ -169,9 +171,9 @@ pub enum Failure {
     Transport(String),
 }
 
-/// The shared client.
+/// The shared client: one connection pool per source address.
 pub struct Http {
-    client: reqwest::Client,
+    clients: Vec<reqwest::Client>,
     base: String,
     slots: Arc<Semaphore>,
     patience: Duration,
@@ -208,19 +210,48 @@ pub fn check_loopback(base: &str) -> Result<(), String> {
     }
 }
 
+/// The loopback address of source `i` of `n`: 127.0.0.1 alone, or
+/// 127.1.x.y, all on this machine's loopback interface.
+pub fn source_address(i: usize, n: usize) -> Option<std::net::IpAddr> {
+    if n <= 1 {
+        return None;
+    }
+    let i = i % n;
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        1,
+        (i / 250) as u8,
+        (i % 250 + 1) as u8,
+    )))
+}
+
 impl Http {
-    pub fn new(base: &str, max_in_flight: usize, patience: Duration) -> Result<Http, String> {
+    /// `sources`: how many loopback source addresses the browsers are spread
+    /// over (a school's pupils come from its own address, like behind the
+    /// school's NAT, so that per-address limits apply as in real life).
+    pub fn new(
+        base: &str,
+        max_in_flight: usize,
+        patience: Duration,
+        sources: usize,
+    ) -> Result<Http, String> {
         check_loopback(base)?;
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(max_in_flight)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .no_proxy()
-            .build()
-            .map_err(|e| e.to_string())?;
+        let sources = sources.clamp(1, 60_000);
+        let mut clients = Vec::with_capacity(sources);
+        for i in 0..sources {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host((max_in_flight / sources).max(8))
+                .pool_idle_timeout(Duration::from_secs(30))
+                .tcp_nodelay(true)
+                .local_address(source_address(i, sources))
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())?;
+            clients.push(client);
+        }
         Ok(Http {
-            client,
+            clients,
             base: base.trim_end_matches('/').to_string(),
             slots: Arc::new(Semaphore::new(max_in_flight.max(1))),
             patience,
@@ -247,8 +278,8 @@ impl Http {
         self.slot_wait_sum_us.fetch_add(waited, Ordering::Relaxed);
         self.sent.fetch_add(1, Ordering::Relaxed);
 
-        let mut rb = self
-            .client
+        let client = &self.clients[jar.source % self.clients.len()];
+        let mut rb = client
             .request(req.method.clone(), format!("{}{}", self.base, req.path));
         if let Some(c) = jar.header() {
             rb = rb.header(COOKIE, c);
@@ -437,6 +468,15 @@ mod tests {
             })
         );
         assert_eq!(waiting(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn sources_stay_on_loopback() {
+        assert_eq!(source_address(3, 1), None);
+        let a = source_address(0, 64).unwrap();
+        assert_eq!(a.to_string(), "127.1.0.1");
+        assert_eq!(source_address(251, 300).unwrap().to_string(), "127.1.1.2");
+        assert!(source_address(299, 300).unwrap().is_loopback());
     }
 
     #[test]

@@ -309,6 +309,7 @@ impl Ctx {
 
     async fn steps(&self, u: &mut User, plan: &Plan) -> Result<(), Stop> {
         let account = &plan.account;
+        u.jar.source = source_of(&account.school_id);
         match (&account.session_token, plan.with_session) {
             (Some(token), true) => u.jar.set(SESSION_COOKIE, token),
             _ => self.login(u, account).await?,
@@ -408,6 +409,15 @@ impl Ctx {
         }
         Ok(())
     }
+}
+
+/// The network a school's pupils come from (its number, or a hash of its id).
+pub fn source_of(school_id: &str) -> usize {
+    school_id.parse::<usize>().unwrap_or_else(|_| {
+        school_id
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
+    })
 }
 
 /// Status, `x-cartable-error` and `location`, for error lines.
