@@ -363,7 +363,9 @@ async fn load(args: &Args) -> Result<RunData, String> {
         .collect();
     let with_session = plans.iter().filter(|p| p.with_session).count() as u64;
     if args.scenario == Scenario::Morning && with_session == 0 {
-        notes.push("No session token in the accounts file: every pupil signed in with a password.".into());
+        notes.push(
+            "No session token in the accounts file: every pupil signed in with a password.".into(),
+        );
     }
     println!(
         "arrivals over {:.1} s (peak {} per s), {} with a session, hard stop after {:.0} s",
@@ -423,9 +425,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
         (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / tck),
         _ => None,
     };
-    let peak = args
-        .server_pid
-        .and_then(|p| procfs::status_mib(p, "VmHWM"));
+    let peak = args.server_pid.and_then(|p| procfs::status_mib(p, "VmHWM"));
 
     let bucket = if args.bucket_s > 0.0 {
         args.bucket_s
@@ -437,10 +437,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
     let done = rec.done.load(Ordering::Relaxed);
     let failed = rec.failed.load(Ordering::Relaxed);
     let pick = |f: fn(&cartable_bench::drill::record::Percentiles) -> f64| {
-        a.pages
-            .iter()
-            .map(|(k, p)| (k.clone(), r3(f(p))))
-            .collect()
+        a.pages.iter().map(|(k, p)| (k.clone(), r3(f(p)))).collect()
     };
     let summary = Summary {
         scenario: args.scenario.name().into(),
@@ -482,9 +479,9 @@ async fn load(args: &Args) -> Result<RunData, String> {
         arrivals_peak_per_s: peak_per_s(&offsets),
         hash_rate_per_s: hash_rate.map(r3),
         client_slot_wait_max_ms: r3(http.slot_wait_max_us.load(Ordering::Relaxed) as f64 / 1000.0),
-        client_slot_wait_mean_ms: r3(
-            http.slot_wait_sum_us.load(Ordering::Relaxed) as f64 / 1000.0 / sent.max(1) as f64,
-        ),
+        client_slot_wait_mean_ms: r3(http.slot_wait_sum_us.load(Ordering::Relaxed) as f64
+            / 1000.0
+            / sent.max(1) as f64),
         nproc: nproc(),
         load_avg_start: load_start,
         load_avg_end: loadavg(),
@@ -550,7 +547,7 @@ async fn sample(ctx: Arc<Ctx>, pid: Option<u32>, tck: f64, stop: Arc<AtomicBool>
         last = now;
         let s = ctx.rec.snapshot(cpu);
         n += 1;
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             println!(
                 "[{:>5.0}s] arrived {}/{} waiting {} inside {} done {} failed {} errors {} server CPU {}",
                 s.t_s,
@@ -619,7 +616,13 @@ async fn calibrate(http: Arc<Http>, accounts: &[Account], seconds: f64) -> Resul
 // ---------------------------------------------------------------- micro figures
 
 /// `n` GETs of `path` over `conns` keep-alive connections; wall latencies (ms).
-async fn hammer(http: Arc<Http>, jar: &Jar, path: &str, n: usize, conns: usize) -> Result<Vec<f64>, String> {
+async fn hammer(
+    http: Arc<Http>,
+    jar: &Jar,
+    path: &str,
+    n: usize,
+    conns: usize,
+) -> Result<Vec<f64>, String> {
     let mut set = JoinSet::new();
     for c in 0..conns {
         let (http, mut jar, path) = (http.clone(), jar.clone(), path.to_string());
@@ -676,7 +679,11 @@ async fn cost(args: &Args) -> Result<RunData, String> {
     };
 
     // A signed-in pupil: their session cookie, or a login.
-    let who = pupils.iter().find(|p| p.session_token.is_some()).unwrap_or(&pupils[0]).clone();
+    let who = pupils
+        .iter()
+        .find(|p| p.session_token.is_some())
+        .unwrap_or(&pupils[0])
+        .clone();
     let mut pupil = User::new();
     match &who.session_token {
         Some(t) => pupil.jar.set("cartable_session", t),

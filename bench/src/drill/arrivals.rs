@@ -68,7 +68,12 @@ mod tests {
         for t in &a {
             per_min[(t / d * span) as usize] += 1;
         }
-        let busiest = per_min.iter().enumerate().max_by_key(|(_, c)| **c).unwrap().0;
+        let busiest = per_min
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, c)| **c)
+            .unwrap()
+            .0;
         assert!((26..=34).contains(&busiest), "{busiest}");
         assert_eq!(clock_label(d * 2.0 / 3.0, d), "8:00");
     }

@@ -279,8 +279,7 @@ impl Http {
         self.sent.fetch_add(1, Ordering::Relaxed);
 
         let client = &self.clients[jar.source % self.clients.len()];
-        let mut rb = client
-            .request(req.method.clone(), format!("{}{}", self.base, req.path));
+        let mut rb = client.request(req.method.clone(), format!("{}{}", self.base, req.path));
         if let Some(c) = jar.header() {
             rb = rb.header(COOKIE, c);
         }
@@ -427,7 +426,10 @@ mod tests {
         );
         let mut j = Jar::default();
         j.absorb(&h);
-        assert_eq!(j.header().unwrap(), "cartable_csrf=abc; cartable_session=s1");
+        assert_eq!(
+            j.header().unwrap(),
+            "cartable_csrf=abc; cartable_session=s1"
+        );
         let mut h = HeaderMap::new();
         h.append(
             SET_COOKIE,

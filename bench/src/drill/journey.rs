@@ -103,7 +103,7 @@ pub fn handin_file(bytes: usize) -> Bytes {
         x ^= x >> 17;
         x ^= x << 5;
         v.push(b' ' + (x % 90) as u8);
-        if v.len() % 80 == 0 {
+        if v.len().is_multiple_of(80) {
             v.push(b'\n');
         }
     }
@@ -221,7 +221,9 @@ impl Ctx {
                 self.rec.incident(page, Incident::Limited, String::new);
                 limited += 1;
                 if limited > MAX_LIMITED {
-                    return Err(self.unexpected(page, format!("{}: limited {limited} times", req.path)));
+                    return Err(
+                        self.unexpected(page, format!("{}: limited {limited} times", req.path))
+                    );
                 }
                 self.pause(answer.retry_after()).await?;
                 continue;
@@ -325,9 +327,7 @@ impl Ctx {
         // The assignment page: to hand in, or to find a file to download.
         let mut handin_form = None;
         if plan.hand_in || attachment.is_none() {
-            let list = self
-                .page(u, Page::HandinList, "/devoirs-a-rendre")
-                .await?;
+            let list = self.page(u, Page::HandinList, "/devoirs-a-rendre").await?;
             let first = html::links(&list.text(), "/rendus/").into_iter().next();
             if let Some(path) = first {
                 let form = self.page(u, Page::HandinForm, &path).await?;
@@ -335,7 +335,11 @@ impl Ctx {
                 if attachment.is_none() {
                     attachment = html::links(&text, "/pieces-jointes/").into_iter().next();
                 }
-                handin_form = Some((path, html::hidden(&text, "csrf"), html::hidden(&text, "cle")));
+                handin_form = Some((
+                    path,
+                    html::hidden(&text, "csrf"),
+                    html::hidden(&text, "cle"),
+                ));
             }
         }
 
@@ -403,7 +407,9 @@ impl Ctx {
                 .header("location")
                 .is_some_and(|l| l.starts_with("/messages/"));
             if a.status != StatusCode::SEE_OTHER || !to_thread {
-                return Err(self.unexpected(Page::Message, format!("POST /messages: {}", describe(&a))));
+                return Err(
+                    self.unexpected(Page::Message, format!("POST /messages: {}", describe(&a)))
+                );
             }
             self.rec.messages.fetch_add(1, Ordering::Relaxed);
         }

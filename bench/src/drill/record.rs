@@ -279,7 +279,8 @@ impl Recorder {
         let events = lock(&self.events).clone();
         let gates = lock(&self.gates).clone();
         let n_buckets = ((run_s / bucket_s).ceil() as usize).max(1);
-        let bucket_of = |at_ms: u32| ((at_ms as f64 / 1000.0 / bucket_s) as usize).min(n_buckets - 1);
+        let bucket_of =
+            |at_ms: u32| ((at_ms as f64 / 1000.0 / bucket_s) as usize).min(n_buckets - 1);
 
         let mut per_page: BTreeMap<Page, Vec<f64>> = BTreeMap::new();
         let mut per_page_bucket: BTreeMap<Page, Vec<Vec<f64>>> = BTreeMap::new();
@@ -289,7 +290,7 @@ impl Recorder {
             per_page_bucket
                 .entry(s.page)
                 .or_insert_with(|| vec![Vec::new(); n_buckets])[bucket_of(s.at_ms)]
-                .push(ms);
+            .push(ms);
         }
         let mut pages = BTreeMap::new();
         for (page, mut v) in per_page {
@@ -507,7 +508,10 @@ mod tests {
         );
         // The third overtakes the first by much more than 1 s.
         assert_eq!(
-            out_of_order(&[p("A", 0.0, 20.0), p("A", 2.0, 21.0), p("A", 4.0, 9.0)], 1.0),
+            out_of_order(
+                &[p("A", 0.0, 20.0), p("A", 2.0, 21.0), p("A", 4.0, 9.0)],
+                1.0
+            ),
             (1, 3)
         );
         // Another school may go first (fair share).
@@ -517,7 +521,10 @@ mod tests {
         );
         // Within the tolerance: a poll's granularity.
         assert_eq!(
-            out_of_order(&[p("A", 0.0, 10.5), p("A", 0.5, 3.0), p("A", 2.0, 9.8)], 1.0),
+            out_of_order(
+                &[p("A", 0.0, 10.5), p("A", 0.5, 3.0), p("A", 2.0, 9.8)],
+                1.0
+            ),
             (0, 3)
         );
     }
@@ -526,7 +533,10 @@ mod tests {
     fn percentiles_and_gate_times() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
         let p = Percentiles::of_sorted(&v);
-        assert_eq!((p.p50, p.p90, p.p99, p.max, p.n), (50.0, 90.0, 99.0, 100.0, 100));
+        assert_eq!(
+            (p.p50, p.p90, p.p99, p.max, p.n),
+            (50.0, 90.0, 99.0, 100.0, 100)
+        );
         let g = GateLog {
             arrival_s: Some(1.0),
             first_wait: Some((

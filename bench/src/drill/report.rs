@@ -174,17 +174,29 @@ pub struct Line {
 }
 
 /// A line chart as inline SVG. `log_y`: a logarithmic y axis (latencies).
-pub fn line_chart(title: &str, x_label: &str, y_label: &str, lines: &[Line], log_y: bool) -> String {
+pub fn line_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    lines: &[Line],
+    log_y: bool,
+) -> String {
     let (w, h) = (880.0, 300.0);
     let (ml, mr, mt, mb) = (64.0, 16.0, 40.0, 42.0);
     let pw = w - ml - mr;
     let ph = h - mt - mb;
-    let all: Vec<(f64, f64)> = lines.iter().flat_map(|l| l.points.iter().copied()).collect();
+    let all: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().copied())
+        .collect();
     let x_max = all.iter().map(|p| p.0).fold(1.0f64, f64::max);
     let y_of = |v: f64| if log_y { v.max(0.1).log10() } else { v };
     let (mut y_min, mut y_max) = if log_y {
         let lo = all.iter().map(|p| y_of(p.1)).fold(f64::INFINITY, f64::min);
-        let hi = all.iter().map(|p| y_of(p.1)).fold(f64::NEG_INFINITY, f64::max);
+        let hi = all
+            .iter()
+            .map(|p| y_of(p.1))
+            .fold(f64::NEG_INFINITY, f64::max);
         (lo.floor().min(0.0), hi.ceil().max(1.0))
     } else {
         (0.0, all.iter().map(|p| p.1).fold(1.0f64, f64::max) * 1.05)
@@ -332,7 +344,10 @@ fn summary_rows(s: &Summary) -> Vec<(String, String)> {
     let mut rows = vec![
         ("pupils (journeys)".to_string(), s.journeys.to_string()),
         ("completed".into(), s.completed.to_string()),
-        ("failed / cut at the hard stop".into(), format!("{} / {}", s.failed, s.cut)),
+        (
+            "failed / cut at the hard stop".into(),
+            format!("{} / {}", s.failed, s.cut),
+        ),
         (
             "errors (5xx, timeout, reset, unexpected)".into(),
             format!(
@@ -354,23 +369,79 @@ fn summary_rows(s: &Summary) -> Vec<(String, String)> {
         ),
         ("limited (429)".into(), s.limited.to_string()),
         ("reloads (page over 10 s)".into(), s.reloads.to_string()),
-        ("password logins / went through the waiting room".into(), format!("{} / {}", s.gated, s.waited)),
-        ("real wait p50 / p99 / max".into(), format!("{} / {} / {}", opt(s.wait_p50_s, " s"), opt(s.wait_p99_s, " s"), opt(s.wait_max_s, " s"))),
-        ("out of order (admission; login)".into(), format!("{}; {}", pct(s.out_of_order_ratio), pct(s.login_out_of_order_ratio))),
-        ("median error of the first shown wait".into(), pct(s.eta_median_error)),
-        ("server CPU per request".into(), opt(s.cpu_ms_per_request, " ms")),
+        (
+            "password logins / went through the waiting room".into(),
+            format!("{} / {}", s.gated, s.waited),
+        ),
+        (
+            "real wait p50 / p99 / max".into(),
+            format!(
+                "{} / {} / {}",
+                opt(s.wait_p50_s, " s"),
+                opt(s.wait_p99_s, " s"),
+                opt(s.wait_max_s, " s")
+            ),
+        ),
+        (
+            "out of order (admission; login)".into(),
+            format!(
+                "{}; {}",
+                pct(s.out_of_order_ratio),
+                pct(s.login_out_of_order_ratio)
+            ),
+        ),
+        (
+            "median error of the first shown wait".into(),
+            pct(s.eta_median_error),
+        ),
+        (
+            "server CPU per request".into(),
+            opt(s.cpu_ms_per_request, " ms"),
+        ),
         ("server CPU total".into(), opt(s.server_cpu_s, " s")),
-        ("server peak memory (VmHWM)".into(), opt(s.server_peak_rss_mb, " MiB")),
+        (
+            "server peak memory (VmHWM)".into(),
+            opt(s.server_peak_rss_mb, " MiB"),
+        ),
         ("requests sent".into(), s.requests.to_string()),
-        ("hand-ins / messages".into(), format!("{} / {}", s.handins, s.messages)),
-        ("arrivals: over / peak rate".into(), format!("{} s / {} per s", fmt_num(s.duration_s), fmt_num(s.arrivals_peak_per_s))),
-        ("measured hash capacity".into(), opt(s.hash_rate_per_s, " logins/s")),
+        (
+            "hand-ins / messages".into(),
+            format!("{} / {}", s.handins, s.messages),
+        ),
+        (
+            "arrivals: over / peak rate".into(),
+            format!(
+                "{} s / {} per s",
+                fmt_num(s.duration_s),
+                fmt_num(s.arrivals_peak_per_s)
+            ),
+        ),
+        (
+            "measured hash capacity".into(),
+            opt(s.hash_rate_per_s, " logins/s"),
+        ),
         ("wall time".into(), format!("{} s", fmt_num(s.wall_s))),
-        ("drill's own slot wait: max / mean".into(), format!("{} / {} ms", fmt_num(s.client_slot_wait_max_ms), fmt_num(s.client_slot_wait_mean_ms))),
-        ("machine".into(), format!("{} CPUs, load {} → {}", s.nproc, s.load_avg_start, s.load_avg_end)),
+        (
+            "drill's own slot wait: max / mean".into(),
+            format!(
+                "{} / {} ms",
+                fmt_num(s.client_slot_wait_max_ms),
+                fmt_num(s.client_slot_wait_mean_ms)
+            ),
+        ),
+        (
+            "machine".into(),
+            format!(
+                "{} CPUs, load {} → {}",
+                s.nproc, s.load_avg_start, s.load_avg_end
+            ),
+        ),
     ];
     if s.without_attachment > 0 {
-        rows.push(("journeys without an attachment to download".into(), s.without_attachment.to_string()));
+        rows.push((
+            "journeys without an attachment to download".into(),
+            s.without_attachment.to_string(),
+        ));
     }
     rows
 }
@@ -378,7 +449,12 @@ fn summary_rows(s: &Summary) -> Vec<(String, String)> {
 fn table(rows: &[(String, String)]) -> String {
     let mut s = String::from("<table class=\"figures\"><tbody>");
     for (k, v) in rows {
-        let _ = write!(s, "<tr><th scope=\"row\">{}</th><td>{}</td></tr>", esc(k), esc(v));
+        let _ = write!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            esc(k),
+            esc(v)
+        );
     }
     s.push_str("</tbody></table>");
     s
@@ -408,17 +484,33 @@ fn section_run(s: &Summary, series: Option<&Series>, notes: &[String]) -> String
         }
         h.push_str("</tbody></table>");
         let snaps = &series.snapshots;
-        let pick = |f: fn(&Snapshot) -> f64| snaps.iter().map(|x| (x.t_s, f(x))).collect::<Vec<_>>();
+        let pick =
+            |f: fn(&Snapshot) -> f64| snaps.iter().map(|x| (x.t_s, f(x))).collect::<Vec<_>>();
         h.push_str(&line_chart(
             "People over time",
             "seconds since the start",
             "people",
             &[
-                Line { name: "arrived".into(), points: pick(|x| x.arrived as f64) },
-                Line { name: "admitted (inside)".into(), points: pick(|x| x.inside as f64) },
-                Line { name: "waiting room".into(), points: pick(|x| x.waiting as f64) },
-                Line { name: "done".into(), points: pick(|x| x.done as f64) },
-                Line { name: "failed".into(), points: pick(|x| x.failed as f64) },
+                Line {
+                    name: "arrived".into(),
+                    points: pick(|x| x.arrived as f64),
+                },
+                Line {
+                    name: "admitted (inside)".into(),
+                    points: pick(|x| x.inside as f64),
+                },
+                Line {
+                    name: "waiting room".into(),
+                    points: pick(|x| x.waiting as f64),
+                },
+                Line {
+                    name: "done".into(),
+                    points: pick(|x| x.done as f64),
+                },
+                Line {
+                    name: "failed".into(),
+                    points: pick(|x| x.failed as f64),
+                },
             ],
             false,
         ));
@@ -431,7 +523,10 @@ fn section_run(s: &Summary, series: Option<&Series>, notes: &[String]) -> String
                 "Server CPU",
                 "seconds since the start",
                 "% of one core",
-                &[Line { name: "server CPU".into(), points: cpu }],
+                &[Line {
+                    name: "server CPU".into(),
+                    points: cpu,
+                }],
                 false,
             ));
         }
@@ -471,9 +566,18 @@ fn section_run(s: &Summary, series: Option<&Series>, notes: &[String]) -> String
             "seconds since the start",
             "count",
             &[
-                Line { name: "errors".into(), points: per(&series.errors) },
-                Line { name: "limited (429)".into(), points: per(&series.limited) },
-                Line { name: "reloads".into(), points: per(&series.reloads) },
+                Line {
+                    name: "errors".into(),
+                    points: per(&series.errors),
+                },
+                Line {
+                    name: "limited (429)".into(),
+                    points: per(&series.limited),
+                },
+                Line {
+                    name: "reloads".into(),
+                    points: per(&series.reloads),
+                },
             ],
             false,
         ));
@@ -502,16 +606,50 @@ fn section_cost(c: &CostFigures, notes: &[String]) -> String {
         let _ = write!(h, "<p class=\"note\">{}</p>", esc(n));
     }
     let rows = vec![
-        ("requests each, connections".to_string(), format!("{}, {}", c.requests_each, c.connections)),
-        ("pupil's home page: server CPU per request".into(), format!("{} ms", fmt_num(c.home_cpu_ms_per_request))),
-        ("GET /healthz: server CPU per request".into(), format!("{} ms", fmt_num(c.healthz_cpu_ms_per_request))),
-        ("ratio home / healthz".into(), format!("{:.1}", c.home_to_healthz_ratio)),
-        ("wall p50: home / healthz".into(), format!("{} / {} ms", fmt_num(c.home_p50_ms), fmt_num(c.healthz_p50_ms))),
+        (
+            "requests each, connections".to_string(),
+            format!("{}, {}", c.requests_each, c.connections),
+        ),
+        (
+            "pupil's home page: server CPU per request".into(),
+            format!("{} ms", fmt_num(c.home_cpu_ms_per_request)),
+        ),
+        (
+            "GET /healthz: server CPU per request".into(),
+            format!("{} ms", fmt_num(c.healthz_cpu_ms_per_request)),
+        ),
+        (
+            "ratio home / healthz".into(),
+            format!("{:.1}", c.home_to_healthz_ratio),
+        ),
+        (
+            "wall p50: home / healthz".into(),
+            format!(
+                "{} / {} ms",
+                fmt_num(c.home_p50_ms),
+                fmt_num(c.healthz_p50_ms)
+            ),
+        ),
         ("password logins measured".into(), c.logins.to_string()),
-        ("server CPU per login (POST /connexion)".into(), format!("{} ms", fmt_num(c.login_cpu_ms))),
-        (format!("Argon2id alone, in-process ({})", c.hash_params), format!("{} ms", fmt_num(c.hash_cpu_ms))),
-        ("login minus hash".into(), format!("{} ms", fmt_num(c.login_minus_hash_ms))),
-        ("machine".into(), format!("{} CPUs, CLK_TCK {}, load {} → {}", c.nproc, c.clk_tck, c.load_avg_start, c.load_avg_end)),
+        (
+            "server CPU per login (POST /connexion)".into(),
+            format!("{} ms", fmt_num(c.login_cpu_ms)),
+        ),
+        (
+            format!("Argon2id alone, in-process ({})", c.hash_params),
+            format!("{} ms", fmt_num(c.hash_cpu_ms)),
+        ),
+        (
+            "login minus hash".into(),
+            format!("{} ms", fmt_num(c.login_minus_hash_ms)),
+        ),
+        (
+            "machine".into(),
+            format!(
+                "{} CPUs, CLK_TCK {}, load {} → {}",
+                c.nproc, c.clk_tck, c.load_avg_start, c.load_avg_end
+            ),
+        ),
     ];
     h.push_str(&table(&rows));
     h.push_str("</section>");
@@ -595,9 +733,21 @@ mod tests {
         pages.insert(
             "home".to_string(),
             vec![
-                Some(Percentiles { n: 3, p50: 2.0, p90: 3.0, p99: 4.0, max: 5.0 }),
+                Some(Percentiles {
+                    n: 3,
+                    p50: 2.0,
+                    p90: 3.0,
+                    p99: 4.0,
+                    max: 5.0,
+                }),
                 None,
-                Some(Percentiles { n: 1, p50: 1.0, p90: 1.0, p99: 1.0, max: 1.0 }),
+                Some(Percentiles {
+                    n: 1,
+                    p50: 1.0,
+                    p90: 1.0,
+                    p99: 1.0,
+                    max: 1.0,
+                }),
             ],
         );
         let series = Series {
@@ -606,7 +756,11 @@ mod tests {
             errors: vec![0, 1, 0],
             limited: vec![0, 0, 0],
             reloads: vec![0, 0, 2],
-            snapshots: vec![Snapshot { t_s: 1.0, arrived: 3, ..Snapshot::default() }],
+            snapshots: vec![Snapshot {
+                t_s: 1.0,
+                arrived: 3,
+                ..Snapshot::default()
+            }],
             ..Series::default()
         };
         let run = RunData {
