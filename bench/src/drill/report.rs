@@ -181,8 +181,21 @@ pub fn line_chart(
     lines: &[Line],
     log_y: bool,
 ) -> String {
-    let (w, h) = (880.0, 300.0);
-    let (ml, mr, mt, mb) = (64.0, 16.0, 40.0, 42.0);
+    let (w, ml, mr, mb) = (880.0, 64.0, 16.0, 42.0);
+    // The legend wraps: one row per 14 px above the plot.
+    let mut legend = Vec::with_capacity(lines.len());
+    let (mut lx, mut row) = (ml, 0.0);
+    for line in lines {
+        let width = 13.0 + 6.5 * line.name.chars().count() as f64 + 14.0;
+        if lx + width > w - mr && lx > ml {
+            lx = ml;
+            row += 1.0;
+        }
+        legend.push((lx, 22.0 + row * 14.0));
+        lx += width;
+    }
+    let mt = 40.0 + row * 14.0;
+    let h = 260.0 + mt;
     let pw = w - ml - mr;
     let ph = h - mt - mb;
     let all: Vec<(f64, f64)> = lines
@@ -278,8 +291,7 @@ pub fn line_chart(
         cy = mt + ph / 2.0
     );
     // Lines and legend.
-    let mut lx = ml;
-    for (i, line) in lines.iter().enumerate() {
+    for (i, (line, &(lx, ly))) in lines.iter().zip(&legend).enumerate() {
         let c = COLORS[i % COLORS.len()];
         if line.points.len() == 1 {
             let (x, y) = line.points[0];
@@ -303,11 +315,11 @@ pub fn line_chart(
         }
         let _ = write!(
             s,
-            r#"<rect x="{lx:.1}" y="22" width="10" height="10" fill="{c}"/><text x="{tx:.1}" y="31">{}</text>"#,
+            r#"<rect x="{lx:.1}" y="{ly:.1}" width="10" height="10" fill="{c}"/><text x="{tx:.1}" y="{ty:.1}">{}</text>"#,
             esc(&line.name),
-            tx = lx + 13.0
+            tx = lx + 13.0,
+            ty = ly + 9.0
         );
-        lx += 13.0 + 6.5 * line.name.chars().count() as f64 + 14.0;
     }
     s.push_str("</svg>");
     s
@@ -662,12 +674,12 @@ fn overview(runs: &[RunData]) -> String {
     if loads.len() < 2 {
         return String::new();
     }
-    let mut h = String::from("<section><h2>Side by side</h2><table class=\"pages\"><thead><tr><th>run</th><th>journeys</th><th>completed</th><th>errors</th><th>waited</th><th>limited</th><th>reloads</th><th>p99 home ms</th><th>p99 login ms</th><th>out of order</th><th>ETA error</th><th>CPU ms/req</th><th>peak MiB</th></tr></thead><tbody>");
+    let mut h = String::from("<section><h2>Side by side</h2><table class=\"pages\"><thead><tr><th>run</th><th>journeys</th><th>completed</th><th>errors</th><th>waited</th><th>limited</th><th>reloads</th><th>p99 home ms</th><th>p99 login ms</th><th>out of order (admission)</th><th>out of order (login)</th><th>ETA error</th><th>CPU ms/req</th><th>peak MiB</th></tr></thead><tbody>");
     for s in loads {
         let p = |k: &str| s.p99_ms.get(k).map_or("—".to_string(), |v| fmt_num(*v));
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&run_title(s)),
             s.journeys,
             s.completed,
@@ -678,6 +690,7 @@ fn overview(runs: &[RunData]) -> String {
             p("home"),
             p("login"),
             pct(s.out_of_order_ratio),
+            pct(s.login_out_of_order_ratio),
             pct(s.eta_median_error),
             opt(s.cpu_ms_per_request, ""),
             opt(s.server_peak_rss_mb, "")
