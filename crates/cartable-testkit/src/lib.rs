@@ -47,6 +47,8 @@ pub struct TestOptions {
     pub app: AppConfig,
     /// The door: `None` leaves the waiting room on with a measured rate.
     pub door: Option<Door>,
+    /// Switches the rate limits off (a test posting a whole corpus as one pupil).
+    pub no_rate_limits: bool,
 }
 
 /// How the waiting room is set for a test.
@@ -89,6 +91,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         Some(Door::Off) => web.admission = false,
         Some(Door::FixedRate(rate)) => web.admission_rate = Some(rate),
     }
+    web.rate_limits = !options.no_rate_limits;
     let state = AppState::new(app.clone(), web);
     let routes = router(state.clone());
     let stats = Arc::new(ServerStats::default());

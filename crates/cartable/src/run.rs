@@ -155,6 +155,7 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
         admission: config.admission,
         metrics_token: config.metrics_token.clone(),
         admission_rate: None,
+        rate_limits: true,
     };
     let server = ServerConfig {
         header_read_timeout: config.header_read_timeout,

@@ -21,11 +21,11 @@ use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
 use super::{authorize, limit, parse_id, render, school_of};
-use crate::ratelimit::Action as RateAction;
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser};
 use crate::layout::Layout;
+use crate::ratelimit::Action as RateAction;
 use crate::state::AppState;
 use crate::upload::read_upload_form;
 
