@@ -308,7 +308,7 @@ async fn bulk_sessions_read_back_like_single_ones(store: &SqlStore) {
         token_hash: format!("{i:064x}"),
         user_id: user,
         school_id: Some(school),
-        persistent: i % 2 == 0,
+        persistent: i.is_multiple_of(2),
         created_at: NOW + i as i64,
         last_seen_at: NOW + i as i64,
         expires_at: NOW + 30 * 86_400,

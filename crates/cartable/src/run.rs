@@ -93,8 +93,11 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
                 seed: args.seed,
                 force: args.force,
             };
-            crate::seed::run(&app, &store, &redact(&config.database_url), &options).await?;
-            Ok(())
+            let seeded =
+                crate::seed::run(&app, &store, &redact(&config.database_url), &options).await;
+            // Closing checkpoints SQLite's WAL into the database file.
+            store.close().await;
+            Ok(seeded?)
         }
     }
 }

@@ -167,7 +167,7 @@ async fn a_seeded_district_serves_what_accounts_csv_lists() {
         .all(|a| a.password == password && !a.school_id.is_empty()));
     assert!(accounts
         .iter()
-        .all(|a| (a.role == "eleve") == !a.class_id.is_empty()));
+        .all(|a| (a.role == "eleve") != a.class_id.is_empty()));
     assert!(accounts
         .iter()
         .all(|a| a.role == "eleve" || a.token.is_empty()));
