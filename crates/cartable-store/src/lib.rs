@@ -5,6 +5,7 @@
 //! Every method that reads or writes tenant data takes the `SchoolId` it is
 //! scoped to: a query for another school's row finds nothing.
 
+mod bulk;
 mod error;
 pub mod sql;
 pub mod testing;
@@ -16,6 +17,7 @@ use cartable_domain::policy::{Actor, PersonFacts};
 use cartable_domain::roster::{RosterApplied, RosterOp, RosterSnapshot};
 use cartable_domain::{ClassId, Role, SchoolId, UserId};
 
+pub use bulk::{BulkCreated, BulkPerson, BulkRepo, BulkSchool};
 pub use error::StoreError;
 pub use types::*;
 

@@ -45,6 +45,27 @@ pub enum Command {
     /// Account administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Generates a synthetic district for the rentrée drill (into an empty database).
+    Seed(SeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Pupils in the district (schools are drawn until they are all placed).
+    #[arg(long)]
+    pub pupils: u32,
+    /// Directory for accounts.csv and district.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Share of pupils given a "rester connecté" session (0 to 1).
+    #[arg(long, default_value_t = 0.8)]
+    pub sessions_share: f64,
+    /// Seed of the generator: the same seed gives the same district.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Seed even if the database already has schools.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,9 +1,10 @@
-//! `cartable`: run the server, seed the demo, migrate, import rosters, and
-//! administer accounts from the command line.
+//! `cartable`: run the server, seed the demo, migrate, import rosters,
+//! administer accounts, and seed a synthetic district from the command line.
 
 mod cli;
 mod config;
 mod run;
+mod seed;
 
 use clap::Parser;
 

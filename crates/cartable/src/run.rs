@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::{AdminCommand, Cli, Command, ImportArgs};
 use crate::config::{Config, ConfigError};
+use crate::seed::{SeedError, SeedOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -32,6 +33,8 @@ pub enum RunError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
 }
 
 pub async fn run(cli: Cli) -> Result<(), RunError> {
@@ -83,6 +86,23 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             let app = open_app(&config).await?;
             admin(&app, cmd).await
         }
+        Command::Seed(args) => {
+            let config = Config::resolve(&cli.common, None, "./cartable-data")?;
+            let store = Arc::new(open_store(&config).await?);
+            let app = app_on(store.clone(), &config)?;
+            let options = SeedOptions {
+                pupils: args.pupils,
+                out: args.out,
+                sessions_share: args.sessions_share,
+                seed: args.seed,
+                force: args.force,
+            };
+            let seeded =
+                crate::seed::run(&app, &store, &redact(&config.database_url), &options).await;
+            // Closing checkpoints SQLite's WAL into the database file.
+            store.close().await;
+            Ok(seeded?)
+        }
     }
 }
 
@@ -105,10 +125,15 @@ async fn open_store(config: &Config) -> Result<SqlStore, RunError> {
 
 async fn open_app(config: &Config) -> Result<App, RunError> {
     let store = open_store(config).await?;
+    app_on(Arc::new(store), config)
+}
+
+/// The application over an open store (kept by `seed` for its bulk writes).
+fn app_on(store: Arc<SqlStore>, config: &Config) -> Result<App, RunError> {
     let hasher = HashPool::new(config.hash_threads, config.hash_queue, HashCost::default());
     let blobs = FsBlobStore::new(config.data_dir.join("files"))?;
     Ok(App::new(
-        Arc::new(store),
+        store,
         hasher,
         Arc::new(blobs),
         Arc::new(SystemClock),
