@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod messaging;
 pub mod news;
 pub mod notes;
+pub mod sweep;
 pub mod tokens;
 
 use std::sync::Arc;
