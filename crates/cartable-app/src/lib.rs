@@ -19,6 +19,7 @@ pub mod messaging;
 pub mod news;
 pub mod notes;
 pub mod session_cache;
+pub mod sweep;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -117,6 +117,9 @@ pub trait ActivationRepo {
 pub trait AuditRepo {
     async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
     async fn audit_log(&self, school: SchoolId, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// Events of the platform itself (no school: operators, maintenance such
+    /// as the file sweep), newest first.
+    async fn platform_audit_log(&self, limit: i64) -> StoreResult<Vec<AuditEvent>>;
 }
 
 #[async_trait]
@@ -150,6 +153,7 @@ pub trait Store:
     + AssignmentRepo
     + CalendarRepo
     + DocumentRepo
+    + BlobRefRepo
     + Send
     + Sync
 {
@@ -170,6 +174,7 @@ impl<T> Store for T where
         + AssignmentRepo
         + CalendarRepo
         + DocumentRepo
+        + BlobRefRepo
         + Send
         + Sync
 {
@@ -459,4 +464,17 @@ pub trait DocumentRepo {
     ) -> StoreResult<Option<String>>;
     /// Bytes used in a person's own space.
     async fn personal_usage(&self, school: SchoolId, owner: UserId) -> StoreResult<i64>;
+}
+
+/// Which stored files rows still point to, for the sweep of files left by a
+/// crash between writing a file and committing its row. Not scoped to a
+/// school: a file is kept if any row of any school names it.
+#[async_trait]
+pub trait BlobRefRepo {
+    /// The keys among `keys` that some row references (every table that
+    /// stores a blob key). Any number of keys: asked in small batches.
+    async fn referenced_blob_keys(
+        &self,
+        keys: &[String],
+    ) -> StoreResult<std::collections::HashSet<String>>;
 }

@@ -10,6 +10,7 @@ mod activation;
 mod assignments;
 mod attachments;
 mod audit;
+mod blob_refs;
 mod bulk;
 mod calendar;
 mod classes;
