@@ -45,6 +45,11 @@ const SQLITE: &[Migration] = &[
         name: "documents",
         sql: include_str!("../../migrations/sqlite/0006_documents.sql"),
     },
+    Migration {
+        version: 7,
+        name: "groups",
+        sql: include_str!("../../migrations/sqlite/0007_groups.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -77,6 +82,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "documents",
         sql: include_str!("../../migrations/postgres/0006_documents.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "groups",
+        sql: include_str!("../../migrations/postgres/0007_groups.sql"),
     },
 ];
 

@@ -13,6 +13,7 @@ mod audit;
 mod calendar;
 mod classes;
 mod documents;
+mod groups;
 mod lessons;
 mod messaging;
 mod migrate;
