@@ -148,8 +148,8 @@ impl GroupRepo for SqlStore {
 
     async fn pupil_cohorts(&self, school: SchoolId, pupil: UserId) -> StoreResult<Cohorts> {
         let rows = sqlx::query(
-            "SELECT class_id, NULL AS group_id FROM enrolments WHERE school_id = $1 AND pupil_id = $2 \
-             UNION SELECT NULL AS class_id, group_id FROM group_members WHERE school_id = $1 AND pupil_id = $2",
+            "SELECT class_id, CAST(NULL AS BIGINT) AS group_id FROM enrolments WHERE school_id = $1 AND pupil_id = $2 \
+             UNION SELECT CAST(NULL AS BIGINT) AS class_id, group_id FROM group_members WHERE school_id = $1 AND pupil_id = $2",
         )
         .bind(school.0)
         .bind(pupil.0)
@@ -174,8 +174,8 @@ impl GroupRepo for SqlStore {
             Target::Group(g) => g.0,
         };
         let rows = sqlx::query(&format!(
-            "SELECT DISTINCT class_id, NULL AS group_id FROM enrolments WHERE school_id = $1 AND pupil_id IN ({pupils}) \
-             UNION SELECT DISTINCT NULL AS class_id, group_id FROM group_members WHERE school_id = $1 AND pupil_id IN ({pupils})"
+            "SELECT DISTINCT class_id, CAST(NULL AS BIGINT) AS group_id FROM enrolments WHERE school_id = $1 AND pupil_id IN ({pupils}) \
+             UNION SELECT DISTINCT CAST(NULL AS BIGINT) AS class_id, group_id FROM group_members WHERE school_id = $1 AND pupil_id IN ({pupils})"
         ))
         .bind(school.0)
         .bind(id)
