@@ -83,7 +83,11 @@ impl App {
     ) -> Result<i64, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         self.target_summary(school, target).await?;
-        if !can(actor, Action::WriteLessons, Resource::target(school, target)) {
+        if !can(
+            actor,
+            Action::WriteLessons,
+            Resource::target(school, target),
+        ) {
             return Err(AppError::Forbidden);
         }
         let title = clean_title(&draft.title, "le titre", 150)?;
@@ -158,7 +162,11 @@ impl App {
             .assignment(school, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if can(actor, Action::ViewLessons, Resource::target(school, a.target)) {
+        if can(
+            actor,
+            Action::ViewLessons,
+            Resource::target(school, a.target),
+        ) {
             Ok(a)
         } else {
             Err(AppError::NotFound)
@@ -172,7 +180,11 @@ impl App {
             return false;
         };
         match actor.role {
-            Role::Teacher => can(actor, Action::WriteLessons, Resource::target(school, a.target)),
+            Role::Teacher => can(
+                actor,
+                Action::WriteLessons,
+                Resource::target(school, a.target),
+            ),
             Role::Staff | Role::SchoolAdmin => true,
             _ => false,
         }

@@ -170,7 +170,11 @@ impl App {
     ) -> Result<i64, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         self.target_summary(school, target).await?;
-        if !can(actor, Action::WriteLessons, Resource::target(school, target)) {
+        if !can(
+            actor,
+            Action::WriteLessons,
+            Resource::target(school, target),
+        ) {
             return Err(AppError::Forbidden);
         }
         let teacher = self

@@ -233,7 +233,11 @@ impl<'s> Planner<'s> {
         }
         for name in group_names {
             let place = self.groups.find_or_create(name);
-            give_once(&mut self.people.entries[i].wanted.teaching_groups, place, line);
+            give_once(
+                &mut self.people.entries[i].wanted.teaching_groups,
+                place,
+                line,
+            );
         }
         Ok(i)
     }

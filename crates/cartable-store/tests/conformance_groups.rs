@@ -69,8 +69,14 @@ struct World {
 }
 
 async fn world(store: &SqlStore) -> World {
-    let a = store.create_school("Collège A", "0750001A", 1).await.unwrap();
-    let b = store.create_school("Collège B", "0750002B", 1).await.unwrap();
+    let a = store
+        .create_school("Collège A", "0750001A", 1)
+        .await
+        .unwrap();
+    let b = store
+        .create_school("Collège B", "0750002B", 1)
+        .await
+        .unwrap();
     let ops_a = vec![
         RosterOp::CreateClass { name: name("6e A") },
         RosterOp::CreateClass { name: name("6e B") },
@@ -282,8 +288,14 @@ async fn the_actor_knows_its_groups(store: &SqlStore) {
     assert!(groups(w.paul).await.is_empty());
 
     let names = |list: Vec<GroupSummary>| list.into_iter().map(|g| g.name).collect::<Vec<_>>();
-    assert_eq!(names(store.groups_of(w.a, w.camille).await.unwrap()), ["Latin"]);
-    assert_eq!(names(store.groups_of(w.a, w.sophie).await.unwrap()), ["Latin"]);
+    assert_eq!(
+        names(store.groups_of(w.a, w.camille).await.unwrap()),
+        ["Latin"]
+    );
+    assert_eq!(
+        names(store.groups_of(w.a, w.sophie).await.unwrap()),
+        ["Latin"]
+    );
     assert!(store.groups_of(w.b, w.camille).await.unwrap().is_empty());
     let latin = store.group(w.a, w.latin).await.unwrap().unwrap();
     assert_eq!((latin.name.as_str(), latin.pupils), ("Latin", 2));
@@ -308,7 +320,12 @@ async fn lessons_for_a_group_reach_its_members_only(store: &SqlStore) {
     assert_eq!(row.target, latin);
     assert_eq!(row.target_name, "Latin");
     assert_eq!(
-        store.lesson(w.a, class_lesson).await.unwrap().unwrap().target_name,
+        store
+            .lesson(w.a, class_lesson)
+            .await
+            .unwrap()
+            .unwrap()
+            .target_name,
         "6e A"
     );
     let week = store
@@ -327,7 +344,10 @@ async fn lessons_for_a_group_reach_its_members_only(store: &SqlStore) {
         )
         .await
         .unwrap();
-    assert_eq!(class_week.iter().map(|l| l.id).collect::<Vec<_>>(), [class_lesson]);
+    assert_eq!(
+        class_week.iter().map(|l| l.id).collect::<Vec<_>>(),
+        [class_lesson]
+    );
 
     let due = |c: Cohorts, pupil: Option<UserId>| async move {
         store
@@ -396,7 +416,10 @@ async fn assignments_for_a_group_take_hand_ins_from_its_members_only(store: &Sql
             .map(|a| a.id)
             .collect::<Vec<_>>()
     };
-    assert_eq!(listed(store.pupil_cohorts(w.a, w.hugo).await.unwrap()).await, [id]);
+    assert_eq!(
+        listed(store.pupil_cohorts(w.a, w.hugo).await.unwrap()).await,
+        [id]
+    );
     assert!(listed(store.pupil_cohorts(w.a, w.noe).await.unwrap())
         .await
         .is_empty());

@@ -578,7 +578,14 @@ async fn class_lessons_inclusive_range_order_and_unpublished(store: &SqlStore) {
 
     let week = |now: i64, all: bool| async move {
         store
-            .target_lessons(w.a, Target::Class(w.class_a), "2026-08-31", "2026-09-06", now, all)
+            .target_lessons(
+                w.a,
+                Target::Class(w.class_a),
+                "2026-08-31",
+                "2026-09-06",
+                now,
+                all,
+            )
             .await
             .unwrap()
     };
@@ -615,17 +622,38 @@ async fn class_lessons_inclusive_range_order_and_unpublished(store: &SqlStore) {
     );
 
     let one_day = store
-        .target_lessons(w.a, Target::Class(w.class_a), "2026-09-02", "2026-09-02", NOW, false)
+        .target_lessons(
+            w.a,
+            Target::Class(w.class_a),
+            "2026-09-02",
+            "2026-09-02",
+            NOW,
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(ids(&one_day), [wed_en, wed_fr], "a one-day range");
     let empty = store
-        .target_lessons(w.a, Target::Class(w.class_a), "2026-09-03", "2026-09-02", NOW, true)
+        .target_lessons(
+            w.a,
+            Target::Class(w.class_a),
+            "2026-09-03",
+            "2026-09-02",
+            NOW,
+            true,
+        )
         .await
         .unwrap();
     assert!(empty.is_empty(), "an inverted range is empty");
     let b_week = store
-        .target_lessons(w.a, Target::Class(w.class_b), "2026-08-31", "2026-09-06", NOW, true)
+        .target_lessons(
+            w.a,
+            Target::Class(w.class_b),
+            "2026-08-31",
+            "2026-09-06",
+            NOW,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(ids(&b_week), [other_class], "only the class asked for");
@@ -720,7 +748,14 @@ async fn homework_due_published_in_range_given_classes_ordered_with_done_marks(s
 
     let due = |classes: Vec<ClassId>, now: i64, pupil: Option<UserId>| async move {
         store
-            .homework_due(w.a, &classes_only(&classes), "2026-09-02", "2026-09-04", now, pupil)
+            .homework_due(
+                w.a,
+                &classes_only(&classes),
+                "2026-09-02",
+                "2026-09-04",
+                now,
+                pupil,
+            )
             .await
             .unwrap()
     };
@@ -943,7 +978,14 @@ async fn lessons_of_one_school_are_invisible_from_another(store: &SqlStore) {
             .unwrap()
             .is_empty());
         assert!(store
-            .homework_due(here, &classes_only(&[class_there]), wide.0, wide.1, NOW, None)
+            .homework_due(
+                here,
+                &classes_only(&[class_there]),
+                wide.0,
+                wide.1,
+                NOW,
+                None
+            )
             .await
             .unwrap()
             .is_empty());
@@ -952,7 +994,14 @@ async fn lessons_of_one_school_are_invisible_from_another(store: &SqlStore) {
         assert!(get(store, there, id).await.is_some());
         assert_eq!(
             ids(&store
-                .target_lessons(there, Target::Class(class_there), wide.0, wide.1, NOW, false)
+                .target_lessons(
+                    there,
+                    Target::Class(class_there),
+                    wide.0,
+                    wide.1,
+                    NOW,
+                    false
+                )
                 .await
                 .unwrap()),
             [id]

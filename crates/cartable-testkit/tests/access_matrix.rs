@@ -607,7 +607,11 @@ async fn group_pages_answer_exactly_the_allowed_set() {
         observed.push((format!("GET {template}"), cells));
     }
     println!("{}", render_observed(&GROUP_ACTORS, &observed));
-    assert!(mismatches.is_empty(), "{}", report("group GET", &mismatches));
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        report("group GET", &mismatches)
+    );
 }
 
 #[tokio::test]
@@ -619,11 +623,8 @@ async fn group_writes_answer_exactly_the_allowed_set_and_refusals_write_nothing(
         ("travail", "Apprendre rosa"),
         ("pour_le", "2026-09-03"),
     ];
-    let assignment_fields: &[(&str, &str)] = &[
-        ("titre", "Thème"),
-        ("date", "2026-09-12"),
-        ("texte", "1"),
-    ];
+    let assignment_fields: &[(&str, &str)] =
+        &[("titre", "Thème"), ("date", "2026-09-12"), ("texte", "1")];
     let mut mismatches = Vec::new();
     let mut observed = Vec::new();
     for (template, expected_row) in GROUP_POST_MATRIX {
@@ -688,5 +689,9 @@ async fn group_writes_answer_exactly_the_allowed_set_and_refusals_write_nothing(
         observed.push((format!("POST {template}"), cells));
     }
     println!("{}", render_observed(&GROUP_ACTORS, &observed));
-    assert!(mismatches.is_empty(), "{}", report("group POST", &mismatches));
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        report("group POST", &mismatches)
+    );
 }

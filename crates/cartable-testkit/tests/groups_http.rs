@@ -63,7 +63,12 @@ async fn feed(t: &TestApp, c: TestClient) -> String {
     let page = r.text().await.unwrap();
     let start = page.find("/calendrier/").expect("a feed URL");
     let end = page[start..].find(".ics").unwrap() + start + 4;
-    t.client().get(&page[start..end]).await.text().await.unwrap()
+    t.client()
+        .get(&page[start..end])
+        .await
+        .text()
+        .await
+        .unwrap()
 }
 
 const LATIN_WORK: &str = "Apprendre la première déclinaison : rosa, rosae.";
@@ -89,7 +94,8 @@ async fn homework_for_a_group_reaches_its_members_and_their_parents_only() {
     let t = spawn_app().await;
     let f = seed_fixture(&t).await;
     let g = seed_groups(&t, &f).await;
-    let (_, noe_login) = add_person(&t, &f, Role::Pupil, "Noé", "Alpha", Some(f.class_a), None).await;
+    let (_, noe_login) =
+        add_person(&t, &f, Role::Pupil, "Noé", "Alpha", Some(f.class_a), None).await;
     let teacher = t.signed_in(f.login("teacher_a")).await;
 
     // The teacher's cahier lists the group next to the class.
@@ -126,14 +132,20 @@ async fn homework_for_a_group_reaches_its_members_and_their_parents_only() {
     let lesson = created_id(&resp, "/cahier/seances/");
     let (status, page) = teacher.get_text(&format!("/cahier/seances/{lesson}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("rosa.pdf") && page.contains("groupe Latin"), "{page}");
+    assert!(
+        page.contains("rosa.pdf") && page.contains("groupe Latin"),
+        "{page}"
+    );
 
     // Members (from two classes) and their parents see it.
     for who in ["pupil_a", "pupil_b", "parent_a", "parent_b"] {
         let c = t.signed_in(f.login(who)).await;
         let (status, due) = c.get_text("/devoirs").await;
         assert_eq!(status, 200, "{who}");
-        assert!(due.contains("rosa, rosae"), "{who} sees the group's homework");
+        assert!(
+            due.contains("rosa, rosae"),
+            "{who} sees the group's homework"
+        );
         assert!(due.contains("groupe Latin"), "{who}: which group it is for");
         let (_, home) = c.get_text("/").await;
         assert!(home.contains("Latin"), "{who}'s home page");
@@ -187,7 +199,10 @@ async fn only_the_groups_teachers_write_for_it_and_other_schools_get_404() {
     // teacher_b teaches 6e B, where pupil_b comes from, but not the group.
     let teacher_b = t.signed_in(f.login("teacher_b")).await;
     let (status, _) = teacher_b.get_text(&latin).await;
-    assert_eq!(status, 200, "any teacher of the school reads a group's cahier");
+    assert_eq!(
+        status, 200,
+        "any teacher of the school reads a group's cahier"
+    );
     for path in [
         format!("{latin}/nouvelle"),
         format!("{latin}/devoir-a-rendre"),
@@ -262,7 +277,8 @@ async fn an_assignment_for_a_group_lists_its_members_for_the_teacher() {
     let t = spawn_app().await;
     let f = seed_fixture(&t).await;
     let g = seed_groups(&t, &f).await;
-    let (_, noe_login) = add_person(&t, &f, Role::Pupil, "Noé", "Alpha", Some(f.class_a), None).await;
+    let (_, noe_login) =
+        add_person(&t, &f, Role::Pupil, "Noé", "Alpha", Some(f.class_a), None).await;
     let teacher = t.signed_in(f.login("teacher_a")).await;
     let (status, form) = teacher
         .get_text(&format!("/cahier/groupes/{}/devoir-a-rendre", g.latin.0))
@@ -314,11 +330,20 @@ async fn an_assignment_for_a_group_lists_its_members_for_the_teacher() {
     let (status, page) = teacher.get_text(&format!("/rendus/{id}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Rendus du groupe"), "{page}");
-    assert!(page.contains("Alpha Léa") && page.contains("(6e A)"), "{page}");
-    assert!(page.contains("Bravo Hugo") && page.contains("(6e B)"), "{page}");
+    assert!(
+        page.contains("Alpha Léa") && page.contains("(6e A)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Bravo Hugo") && page.contains("(6e B)"),
+        "{page}"
+    );
     assert!(!page.contains("Alpha Noé"), "{page}");
     let (_, list) = teacher.get_text("/devoirs-a-rendre").await;
-    assert!(list.contains("Nouveau devoir à rendre — groupe Latin"), "{list}");
+    assert!(
+        list.contains("Nouveau devoir à rendre — groupe Latin"),
+        "{list}"
+    );
     assert!(list.contains("groupe Latin"));
 }
 
@@ -422,7 +447,10 @@ async fn a_lessons_files_can_be_removed_and_added_on_its_edit_page() {
     assert_eq!(resp.status(), 303);
     let left: Vec<String> = files().await.into_iter().map(|a| a.file_name).collect();
     assert_eq!(left, ["second.pdf"]);
-    assert!(t.app.blobs.open(&first.blob_key).await.is_err(), "bytes deleted");
+    assert!(
+        t.app.blobs.open(&first.blob_key).await.is_err(),
+        "bytes deleted"
+    );
     let resp = teacher.get(&format!("/pieces-jointes/{}", first.id)).await;
     assert_eq!(resp.status(), 404);
     let resp = teacher.post_form(&remove, &[]).await;

@@ -86,7 +86,10 @@ pub fn router(state: AppState) -> Router {
             post(lessons::remove_file),
         )
         .route("/cahier/groupes/{id}/charge", get(lessons::group_workload))
-        .route("/cahier/groupes/{id}/nouvelle", get(lessons::group_new_page))
+        .route(
+            "/cahier/groupes/{id}/nouvelle",
+            get(lessons::group_new_page),
+        )
         .route(
             "/cahier/groupes/{id}/devoir-a-rendre",
             get(assignments::group_new_page),

@@ -450,9 +450,7 @@ fn teacher_groups(
     links: &mut Vec<RosterOp>,
     changes: &mut Changes,
 ) {
-    let current: BTreeSet<GroupId> = before
-        .map(|b| b.teaches_groups.clone())
-        .unwrap_or_default();
+    let current: BTreeSet<GroupId> = before.map(|b| b.teaches_groups.clone()).unwrap_or_default();
     let wanted = &e.wanted.teaching_groups;
     let added: Vec<&Given<Place<GroupId>>> = wanted
         .iter()

@@ -396,9 +396,7 @@ const TEACHERS_OF_GROUPS: &str =
 
 fn teacher_groups_op(p: &RosterPlan, teacher: PersonRef) -> Option<Vec<GroupRef>> {
     p.ops.iter().find_map(|op| match op {
-        RosterOp::SetTeacherGroups { teacher: t, groups } if *t == teacher => {
-            Some(groups.clone())
-        }
+        RosterOp::SetTeacherGroups { teacher: t, groups } if *t == teacher => Some(groups.clone()),
         _ => None,
     })
 }

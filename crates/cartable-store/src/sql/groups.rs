@@ -61,7 +61,9 @@ pub(super) async fn ensure_target(
     .await?;
     match found {
         Some(_) => Ok(()),
-        None => Err(StoreError::NotFound(format!("{what} #{id} in school {school}"))),
+        None => Err(StoreError::NotFound(format!(
+            "{what} #{id} in school {school}"
+        ))),
     }
 }
 
@@ -69,12 +71,7 @@ pub(super) async fn ensure_target(
 /// condition that is never true when there is nothing to look for. Ids are
 /// integers from our own rows: safe to inline.
 pub(super) fn cohort_condition(alias: &str, cohorts: &Cohorts) -> String {
-    let list = |ids: Vec<i64>| {
-        ids.iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let list = |ids: Vec<i64>| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let mut parts = Vec::new();
     if !cohorts.classes.is_empty() {
         let ids = list(cohorts.classes.iter().map(|c| c.0).collect());
@@ -164,7 +161,9 @@ impl GroupRepo for SqlStore {
         target: Target,
     ) -> StoreResult<Cohorts> {
         let pupils = match target {
-            Target::Class(_) => "SELECT pupil_id FROM enrolments WHERE school_id = $1 AND class_id = $2",
+            Target::Class(_) => {
+                "SELECT pupil_id FROM enrolments WHERE school_id = $1 AND class_id = $2"
+            }
             Target::Group(_) => {
                 "SELECT pupil_id FROM group_members WHERE school_id = $1 AND group_id = $2"
             }

@@ -188,7 +188,11 @@ mod tests {
         run(store, i64::MAX).await.unwrap();
 
         let school = SchoolId(1);
-        let lesson = store.lesson(school, 40).await.unwrap().expect("lesson kept");
+        let lesson = store
+            .lesson(school, 40)
+            .await
+            .unwrap()
+            .expect("lesson kept");
         assert_eq!(lesson.target, Target::Class(ClassId(5)));
         assert_eq!(lesson.target_name, "6e A");
         assert_eq!(
@@ -211,8 +215,15 @@ mod tests {
             .await
             .unwrap();
         assert!(due[0].done, "the done mark is kept");
-        let a = store.assignment(school, 50).await.unwrap().expect("assignment kept");
-        assert_eq!((a.title.as_str(), a.target), ("DM 1", Target::Class(ClassId(5))));
+        let a = store
+            .assignment(school, 50)
+            .await
+            .unwrap()
+            .expect("assignment kept");
+        assert_eq!(
+            (a.title.as_str(), a.target),
+            ("DM 1", Target::Class(ClassId(5)))
+        );
         let (sub, versions) = store
             .current_submission(school, 50, UserId(11))
             .await
@@ -220,7 +231,11 @@ mod tests {
         let sub = sub.expect("hand-in kept");
         assert_eq!((sub.id, versions), (60, 1));
         assert_eq!(sub.files[0].file_name, "copie.pdf");
-        let fb = store.feedback(school, 50, UserId(11)).await.unwrap().unwrap();
+        let fb = store
+            .feedback(school, 50, UserId(11))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(fb.mark.as_deref(), Some("15/20"));
         // New rows continue the ids, and the references still hold.
         let orphan = sqlx::query(
@@ -237,14 +252,19 @@ mod tests {
         )
         .execute(&store.pool)
         .await;
-        assert!(both.is_err(), "a lesson for neither a class nor a group is refused");
+        assert!(
+            both.is_err(),
+            "a lesson for neither a class nor a group is refused"
+        );
     }
 
     #[tokio::test]
     async fn sqlite_rows_survive_the_groups_migration() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let store = SqlStore::open(&url, &PoolSettings::default()).await.unwrap();
+        let store = SqlStore::open(&url, &PoolSettings::default())
+            .await
+            .unwrap();
         check_rows_survive(&store).await;
         // Nothing dangles, and the indexes were made again.
         let dangling = sqlx::query("PRAGMA foreign_key_check")
@@ -260,11 +280,12 @@ mod tests {
             "assignments_group",
             "submissions_pupil",
         ] {
-            let found = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = $1")
-                .bind(index)
-                .fetch_optional(&store.pool)
-                .await
-                .unwrap();
+            let found =
+                sqlx::query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = $1")
+                    .bind(index)
+                    .fetch_optional(&store.pool)
+                    .await
+                    .unwrap();
             assert!(found.is_some(), "index {index}");
         }
     }
@@ -274,8 +295,12 @@ mod tests {
         let Some(admin) = crate::testing::postgres_for_tests("the migration tests") else {
             return;
         };
-        let url = crate::testing::fresh_postgres_database(&admin).await.unwrap();
-        let store = SqlStore::open(&url, &PoolSettings::default()).await.unwrap();
+        let url = crate::testing::fresh_postgres_database(&admin)
+            .await
+            .unwrap();
+        let store = SqlStore::open(&url, &PoolSettings::default())
+            .await
+            .unwrap();
         check_rows_survive(&store).await;
         store.close().await;
         crate::testing::drop_postgres_database(&admin, &url)

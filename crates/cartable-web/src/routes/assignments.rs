@@ -66,7 +66,11 @@ pub async fn list(
     if actor.role == Role::Teacher {
         for c in state.app.store.classes(school).await? {
             let target = Target::Class(c.id);
-            if can(actor, Action::WriteLessons, Resource::target(school, target)) {
+            if can(
+                actor,
+                Action::WriteLessons,
+                Resource::target(school, target),
+            ) {
                 targets.push(TargetSummary {
                     target,
                     name: c.name,
@@ -76,7 +80,11 @@ pub async fn list(
         }
         for g in state.app.store.groups(school).await? {
             let target = Target::Group(g.id);
-            if can(actor, Action::WriteLessons, Resource::target(school, target)) {
+            if can(
+                actor,
+                Action::WriteLessons,
+                Resource::target(school, target),
+            ) {
                 targets.push(TargetSummary {
                     target,
                     name: g.name,

@@ -683,7 +683,9 @@ pub async fn add_files(
         .add_lesson_files(&session.actor, id, files, &client)
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/cahier/seances/{id}/modifier#documents")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/cahier/seances/{id}/modifier#documents")).into_response())
+        }
         Err(e) => {
             discard(&state, &form).await;
             match e {
