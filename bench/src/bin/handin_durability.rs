@@ -357,7 +357,7 @@ async fn seed(dir: &Path, pupils: usize) -> R<Seeded> {
     let assignment = app
         .create_assignment(
             &actor,
-            class,
+            cartable_domain::Target::Class(class),
             AssignmentDraft {
                 title: "Exposé : la Révolution française".into(),
                 subject: "Histoire-géographie".into(),

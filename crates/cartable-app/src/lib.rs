@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blobs;
 pub mod calendar;
 pub mod clock;
+pub mod cohorts;
 pub mod demo;
 pub mod documents;
 pub mod error;

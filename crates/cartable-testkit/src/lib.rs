@@ -12,8 +12,8 @@ use cartable_app::clock::ManualClock;
 use cartable_app::hashing::{HashCost, HashPool};
 use cartable_app::{App, AppConfig};
 use cartable_domain::names::{BirthDate, ClassName, PersonName};
-use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
-use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_domain::roster::{ClassRef, GroupRef, PersonRecord, PersonRef, RosterOp};
+use cartable_domain::{ClassId, GroupId, Role, SchoolId, UserId};
 use cartable_store::sql::{PoolSettings, SqlStore};
 use cartable_store::Store;
 use cartable_web::server::{serve, ServerConfig, ServerStats};
@@ -424,4 +424,54 @@ pub async fn add_person(
         .await
         .unwrap();
     (id, login)
+}
+
+/// A group added to the fixture: school A's "Latin" (pupil_a of 6e A and
+/// pupil_b of 6e B, taught by teacher_a) and school B's "Grec" (other_pupil,
+/// taught by other_teacher), as a roster import would make them.
+pub struct GroupFixture {
+    pub latin: GroupId,
+    pub other_group: GroupId,
+}
+
+pub async fn seed_groups(t: &TestApp, f: &Fixture) -> GroupFixture {
+    let group = |school, name: &str, pupils: &[UserId], teacher: UserId| {
+        let mut ops = vec![RosterOp::CreateGroup {
+            name: ClassName::parse(name).unwrap(),
+        }];
+        for p in pupils {
+            ops.push(RosterOp::SetGroups {
+                pupil: PersonRef::Existing(*p),
+                groups: vec![GroupRef::New(0)],
+            });
+        }
+        ops.push(RosterOp::SetTeacherGroups {
+            teacher: PersonRef::Existing(teacher),
+            groups: vec![GroupRef::New(0)],
+        });
+        async move {
+            t.app
+                .store
+                .apply_roster(school, &ops, t.app.now())
+                .await
+                .unwrap();
+            t.app.store.groups(school).await.unwrap()[0].id
+        }
+    };
+    GroupFixture {
+        latin: group(
+            f.school_a,
+            "Latin",
+            &[f.id("pupil_a"), f.id("pupil_b")],
+            f.id("teacher_a"),
+        )
+        .await,
+        other_group: group(
+            f.school_b,
+            "Grec",
+            &[f.id("other_pupil")],
+            f.id("other_teacher"),
+        )
+        .await,
+    }
 }

@@ -2104,7 +2104,14 @@ async fn all_versions(t: &TestApp, f: &Fixture, assignment: i64, other_school: b
 async fn class_a_assignments(t: &TestApp, f: &Fixture) -> usize {
     t.app
         .store
-        .class_assignments(f.school_a, &[f.class_a], 0)
+        .cohort_assignments(
+            f.school_a,
+            &cartable_store::Cohorts {
+                classes: vec![f.class_a],
+                groups: Vec::new(),
+            },
+            0,
+        )
         .await
         .unwrap()
         .len()
