@@ -50,6 +50,11 @@ const SQLITE: &[Migration] = &[
         name: "groups",
         sql: include_str!("../../migrations/sqlite/0007_groups.sql"),
     },
+    Migration {
+        version: 8,
+        name: "blob_key_index",
+        sql: include_str!("../../migrations/sqlite/0008_blob_key_index.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -87,6 +92,11 @@ const POSTGRES: &[Migration] = &[
         version: 7,
         name: "groups",
         sql: include_str!("../../migrations/postgres/0007_groups.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "blob_key_index",
+        sql: include_str!("../../migrations/postgres/0008_blob_key_index.sql"),
     },
 ];
 
