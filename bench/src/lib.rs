@@ -3,6 +3,7 @@
 //! statistics. The benchmarks themselves are the binaries in `src/bin/`.
 
 pub mod cpu;
+pub mod drill;
 pub mod school;
 pub mod stats;
 pub mod wal;
