@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drives the real binary against a fresh PostgreSQL database: migrate twice,
 # create a school and its admin, import the sample rosters twice (the second
-# time must change nothing), reset a password.
+# time must change nothing), reset a password, seed a small synthetic
+# district (refused while the database has schools, written with --force).
 set -euo pipefail
 ADMIN_URL="$1"
 BIN="${CARGO_TARGET_DIR:-target}/debug/cartable"
@@ -29,5 +30,14 @@ if "$BIN" import --school 9999999Z "$FIX/eleves.csv" 2>/tmp/cartable-err.$$; the
   echo "import into an unknown school should fail"; exit 1
 fi
 grep -q "aucun établissement" /tmp/cartable-err.$$
+SEED_DIR="$(mktemp -d)"
+if "$BIN" --data-dir "$SEED_DIR/data" seed --pupils 300 --out "$SEED_DIR/out" 2>/tmp/cartable-err.$$; then
+  echo "seed into a database with schools should fail"; exit 1
+fi
+grep -q "contient déjà" /tmp/cartable-err.$$
+"$BIN" --data-dir "$SEED_DIR/data" seed --pupils 300 --out "$SEED_DIR/out" --force 2>/dev/null | tail -3
+head -1 "$SEED_DIR/out/accounts.csv" | grep -qx 'role,school_id,class_id,login,password,session_token'
+[ "$(grep -c '^eleve,' "$SEED_DIR/out/accounts.csv")" = 300 ] || { echo "seed: not 300 pupils"; exit 1; }
+rm -rf "$SEED_DIR"
 rm -f /tmp/cartable-admin.$$ /tmp/cartable-err.$$
 echo "cli smoke: ok"

@@ -63,10 +63,17 @@ fi
 read -r -a EXTRA <<<"${DRILL_ARGS:-}"
 
 TARGET="${CARGO_TARGET_DIR:-target}"
-echo "== building (release): cartable and the drill"
-cargo build --release -p cartable -p cartable-bench
-CARTABLE="$TARGET/release/cartable"
-DRILL="$TARGET/release/drill"
+# DRILL_PROFILE=debug reuses the test build (CI: no second, release, build of
+# the whole workspace; the figures of a debug build mean nothing, the checks do).
+PROFILE="${DRILL_PROFILE:-release}"
+echo "== building ($PROFILE): cartable and the drill"
+if [[ "$PROFILE" == debug ]]; then
+    cargo build -p cartable -p cartable-bench
+else
+    cargo build --release -p cartable -p cartable-bench
+fi
+CARTABLE="$TARGET/$PROFILE/cartable"
+DRILL="$TARGET/$PROFILE/drill"
 
 # Many sockets: the drill's browsers and the server's connections.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -22,8 +22,13 @@
 //!    that pupil and assignment; one attachment row with the size and SHA-256
 //!    the client computed; the blob file exists, has that size and hashes to
 //!    that SHA-256. A receipt failing any check is lost.
+//! 5. Still offline, `cartable admin sweep-blobs --min-age-hours 0` (the same
+//!    binary) removes the files no row points to, left by the kills; the
+//!    files are counted again and every receipt checked again: the sweep
+//!    must leave no orphan and lose nothing.
 //!
-//! Human lines, then exactly one line `receipts=N kills=K lost=L`. Exit code:
+//! Human lines, a line `orphans_before=… orphans_after_sweep=…`, then exactly
+//! one last line `receipts=N kills=K lost=L`. Exit code:
 //! 0 when lost = 0 (with `--expect-loss`: when lost > 0), 1 otherwise, 2 when
 //! the run could not prove anything (setup failure, deadline before the last
 //! kill, no receipt at all). Loopback only, bounded in time.
@@ -352,7 +357,7 @@ async fn seed(dir: &Path, pupils: usize) -> R<Seeded> {
     let assignment = app
         .create_assignment(
             &actor,
-            class,
+            cartable_domain::Target::Class(class),
             AssignmentDraft {
                 title: "Exposé : la Révolution française".into(),
                 subject: "Histoire-géographie".into(),
@@ -1096,6 +1101,37 @@ async fn verify(dir: &Path, assignment: i64, receipts: &[Receipt]) -> R<Verdict>
     Ok(v)
 }
 
+// ---------------------------------------------------------------- the sweep
+
+/// Runs `cartable admin sweep-blobs --min-age-hours 0` on the data directory
+/// (no server running, so no upload is in flight and age 0 is safe); returns
+/// its summary line (`examines=… supprimes=…`).
+async fn sweep_offline(bin: &Path, dir: &Path) -> R<String> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["admin", "sweep-blobs", "--min-age-hours", "0", "--data-dir"])
+        .arg(dir)
+        .stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARTABLE_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output()).await??;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(err(format!(
+            "cartable admin sweep-blobs failed: {}{}",
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(stdout
+        .lines()
+        .find(|l| l.starts_with("examines="))
+        .unwrap_or("(no summary line)")
+        .to_string())
+}
+
 // ---------------------------------------------------------------- the run
 
 fn pct(part: u64, whole: u64) -> String {
@@ -1341,11 +1377,38 @@ async fn run_in(args: &Args, bin: &Path, dir: &Path) -> R<ExitCode> {
             "  ANOMALY: see the receipt numbers, checksums, stored files or integrity check above"
         );
     }
+    // The sweep of what the kills left, then every receipt again: a sweep
+    // that removed a file a row points to would show here as a new loss.
+    let swept = sweep_offline(bin, dir).await?;
+    let after = tokio::time::timeout(
+        Duration::from_secs(120),
+        verify(dir, seeded.assignment, &stats.receipts),
+    )
+    .await
+    .map_err(|_| err("verification after the sweep took more than 120 s"))??;
+    println!("  sweep (cartable admin sweep-blobs --min-age-hours 0, server stopped): {swept}");
+    println!(
+        "  after the sweep: files no row points to {} (+{} temp files); lost {}; stored hand-ins whose file is missing or altered {}",
+        after.orphan_files, after.temp_files, after.lost, after.rows_with_bad_file
+    );
+    let sweep_harmed =
+        after.lost != verdict.lost || after.rows_with_bad_file != verdict.rows_with_bad_file;
+    let sweep_left = after.orphan_files + after.temp_files > 0;
+    if sweep_harmed {
+        println!("  ANOMALY: the sweep removed a file that a row points to");
+    }
+    if sweep_left {
+        println!("  ANOMALY: the sweep left files no row points to");
+    }
     let good = if args.expect_loss {
-        verdict.lost > 0
+        verdict.lost > 0 && !sweep_harmed
     } else {
-        verdict.lost == 0 && !anomalies
+        verdict.lost == 0 && !anomalies && !sweep_harmed && !sweep_left
     };
+    println!(
+        "orphans_before={} temp_before={} orphans_after_sweep={} temp_after_sweep={}",
+        verdict.orphan_files, verdict.temp_files, after.orphan_files, after.temp_files
+    );
     println!(
         "receipts={} kills={} lost={}",
         stats.receipts.len(),

@@ -11,14 +11,15 @@
 
 use cartable_domain::calendar::Day;
 use cartable_domain::policy::{can, Action, Actor, Resource};
-use cartable_domain::{ClassId, Role, UserId};
+use cartable_domain::{Role, Target, UserId};
 use cartable_store::{
-    AssignmentRow, ChildSummary, FeedbackRow, NewAssignment, NewAttachment, NewFeedback,
+    AssignmentRow, ChildSummary, Cohorts, FeedbackRow, NewAssignment, NewAttachment, NewFeedback,
     NewSubmission, PupilWork, SubmissionRow, SubmitOutcome,
 };
 use sha2::{Digest, Sha256};
 
 use crate::auth::ClientInfo;
+use crate::cohorts::pupil_cohorts;
 use crate::markdown;
 use crate::messaging::clean_title;
 use crate::{App, AppError};
@@ -76,19 +77,16 @@ impl App {
     pub async fn create_assignment(
         &self,
         actor: &Actor,
-        class: ClassId,
+        target: Target,
         draft: AssignmentDraft,
         client: &ClientInfo,
     ) -> Result<i64, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
-        self.store
-            .class(school, class)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        self.target_summary(school, target).await?;
         if !can(
             actor,
             Action::WriteLessons,
-            Resource::Class { school, class },
+            Resource::target(school, target),
         ) {
             return Err(AppError::Forbidden);
         }
@@ -132,7 +130,7 @@ impl App {
             .store
             .create_assignment(&NewAssignment {
                 school_id: school,
-                class_id: class,
+                target,
                 author_id: actor.user_id,
                 subject,
                 title: title.clone(),
@@ -156,7 +154,7 @@ impl App {
         Ok(id)
     }
 
-    /// An assignment the actor may see (the class's cahier readers).
+    /// An assignment the actor may see (the class's or group's cahier readers).
     pub async fn assignment_for(&self, actor: &Actor, id: i64) -> Result<AssignmentRow, AppError> {
         let school = actor.school_id.ok_or(AppError::NotFound)?;
         let a = self
@@ -167,10 +165,7 @@ impl App {
         if can(
             actor,
             Action::ViewLessons,
-            Resource::Class {
-                school,
-                class: a.class_id,
-            },
+            Resource::target(school, a.target),
         ) {
             Ok(a)
         } else {
@@ -178,8 +173,8 @@ impl App {
         }
     }
 
-    /// May the actor see the class's hand-ins and return feedback? Teachers
-    /// of the class, staff and admins.
+    /// May the actor see the hand-ins and return feedback? Teachers of the
+    /// class or group, staff and admins.
     fn marks_for(&self, actor: &Actor, a: &AssignmentRow) -> bool {
         let Some(school) = actor.school_id else {
             return false;
@@ -188,27 +183,28 @@ impl App {
             Role::Teacher => can(
                 actor,
                 Action::WriteLessons,
-                Resource::Class {
-                    school,
-                    class: a.class_id,
-                },
+                Resource::target(school, a.target),
             ),
             Role::Staff | Role::SchoolAdmin => true,
             _ => false,
         }
     }
 
-    /// Assignments of the pupil's class (due from a week ago on), with their work.
+    /// Assignments of the pupil's class and groups (due from a week ago on), with their work.
     pub async fn assignments_for_pupil(
         &self,
         actor: &Actor,
         pupil: UserId,
-        classes: &[ClassId],
+        cohorts: &Cohorts,
     ) -> Result<Vec<PupilAssignment>, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         let since = self.now() - 7 * 86_400;
         let mut out = Vec::new();
-        for assignment in self.store.class_assignments(school, classes, since).await? {
+        for assignment in self
+            .store
+            .cohort_assignments(school, cohorts, since)
+            .await?
+        {
             let (submission, versions) = self
                 .store
                 .current_submission(school, assignment.id, pupil)
@@ -229,8 +225,7 @@ impl App {
         if actor.role != Role::Pupil {
             return Ok(Vec::new());
         }
-        let classes: Vec<ClassId> = actor.classes.iter().copied().collect();
-        self.assignments_for_pupil(actor, actor.user_id, &classes)
+        self.assignments_for_pupil(actor, actor.user_id, &pupil_cohorts(actor))
             .await
     }
 
@@ -244,9 +239,9 @@ impl App {
         }
         let mut out = Vec::new();
         for child in self.store.children_of(school, actor.user_id).await? {
-            let classes: Vec<ClassId> = child.class.iter().map(|c| c.id).collect();
+            let cohorts = self.store.pupil_cohorts(school, child.child.id).await?;
             let items = self
-                .assignments_for_pupil(actor, child.child.id, &classes)
+                .assignments_for_pupil(actor, child.child.id, &cohorts)
                 .await?;
             out.push((child, items));
         }
@@ -258,15 +253,18 @@ impl App {
         if actor.role != Role::Teacher {
             return Ok(Vec::new());
         }
-        let classes: Vec<ClassId> = actor.classes.iter().copied().collect();
+        let taught = Cohorts {
+            classes: actor.classes.iter().copied().collect(),
+            groups: actor.groups.iter().copied().collect(),
+        };
         Ok(self
             .store
-            .class_assignments(school, &classes, self.now() - 60 * 86_400)
+            .cohort_assignments(school, &taught, self.now() - 60 * 86_400)
             .await?)
     }
 
     /// What the actor sees of one assignment as a pupil or parent: the pupil's
-    /// own work, or each of the parent's children in that class.
+    /// own work, or each of the parent's children in that class or group.
     pub async fn pupil_work(
         &self,
         actor: &Actor,
@@ -276,14 +274,16 @@ impl App {
         let a = self.assignment_for(actor, id).await?;
         let pupils: Vec<(UserId, String)> = match actor.role {
             Role::Pupil => vec![(actor.user_id, String::new())],
-            Role::Parent => self
-                .store
-                .children_of(school, actor.user_id)
-                .await?
-                .into_iter()
-                .filter(|c| c.class.as_ref().map(|k| k.id) == Some(a.class_id))
-                .map(|c| (c.child.id, c.child.display_name()))
-                .collect(),
+            Role::Parent => {
+                let mut concerned = Vec::new();
+                for c in self.store.children_of(school, actor.user_id).await? {
+                    let cohorts = self.store.pupil_cohorts(school, c.child.id).await?;
+                    if cohorts.contains(a.target) {
+                        concerned.push((c.child.id, c.child.display_name()));
+                    }
+                }
+                concerned
+            }
             _ => Vec::new(),
         };
         let mut out = Vec::new();
@@ -304,11 +304,11 @@ impl App {
     }
 
     /// The cheap checks of a hand-in, before any byte of it is read: the
-    /// actor is a pupil of the class, and has room left in their quota.
+    /// actor is a pupil of the class or group, and has room left in their quota.
     pub async fn may_hand_in(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
         let school = actor.school_id.ok_or(AppError::NotFound)?;
         let a = self.assignment_for(actor, id).await?;
-        if actor.role != Role::Pupil || !actor.classes.contains(&a.class_id) {
+        if !pupil_cohorts(actor).contains(a.target) {
             return Err(AppError::Forbidden);
         }
         let used = self.store.handin_usage(school, actor.user_id).await?;
@@ -334,7 +334,7 @@ impl App {
     ) -> Result<Receipt, AppError> {
         let school = actor.school_id.ok_or(AppError::NotFound)?;
         let a = self.assignment_for(actor, id).await?;
-        if actor.role != Role::Pupil || !actor.classes.contains(&a.class_id) {
+        if !pupil_cohorts(actor).contains(a.target) {
             return Err(AppError::Forbidden);
         }
         let key = idempotency_key.trim();
@@ -439,7 +439,7 @@ impl App {
         }
     }
 
-    /// Every pupil of the class with their current work: the teacher's table.
+    /// Every pupil of the class or group with their current work: the teacher's table.
     pub async fn assignment_work(
         &self,
         actor: &Actor,

@@ -13,6 +13,10 @@
 //! Keys (`ab/cd/<32 hex>`) are random and chosen here, never by the client;
 //! [`BlobStore::open`] and [`BlobStore::delete`] refuse any other shape before
 //! touching the filesystem.
+//!
+//! [`BlobStore::list`] and [`BlobStore::partial_uploads`] tell what is stored
+//! (key, size, age; never the content), page by page in key order as an
+//! object store lists, for the sweep of files no row points to (`sweep.rs`).
 
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
@@ -191,6 +195,34 @@ pub trait BlobWriter: Send {
     async fn abort(self: Box<Self>);
 }
 
+/// A stored file as a listing sees it, without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub key: String,
+    pub size: u64,
+    /// Last written, Unix seconds.
+    pub modified: i64,
+}
+
+/// One page of [`BlobStore::list`]; `next` is the `after` of the next page,
+/// `None` when the listing is complete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlobPage {
+    pub blobs: Vec<StoredBlob>,
+    pub next: Option<String>,
+}
+
+/// An upload that never finished (the process died while writing it): a temp
+/// file here, an incomplete multipart upload on an object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialUpload {
+    /// The store's name for it, for [`BlobStore::remove_partial_upload`].
+    pub id: String,
+    pub size: u64,
+    /// Last written, Unix seconds.
+    pub modified: i64,
+}
+
 #[async_trait::async_trait]
 pub trait BlobStore: Send + Sync {
     /// Starts a new file capped at `max_bytes`.
@@ -199,6 +231,14 @@ pub trait BlobStore: Send + Sync {
     async fn open(&self, key: &str) -> Result<(tokio::fs::File, u64), BlobError>;
     /// Removes a file; `NotFound` when there is none.
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    /// Stored files with keys after `after` (all with `None`), in key order,
+    /// at most `limit` of them. Files whose name is not a key are not listed.
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<BlobPage, BlobError>;
+    /// Uploads being written or left unfinished by a crash: which is which
+    /// only their age tells.
+    async fn partial_uploads(&self) -> Result<Vec<PartialUpload>, BlobError>;
+    /// Removes an unfinished upload; `NotFound` when there is none.
+    async fn remove_partial_upload(&self, id: &str) -> Result<(), BlobError>;
     /// The whole file in memory (attachments are capped).
     async fn read(&self, key: &str) -> Result<bytes::Bytes, BlobError> {
         let (mut file, len) = self.open(key).await?;
@@ -221,6 +261,88 @@ pub fn is_valid_key(key: &str) -> bool {
         && hex(&b[6..])
         && b[0..2] == b[6..8]
         && b[3..5] == b[8..10]
+}
+
+/// Whether `name` is a temp file name this store makes (`<hex>.part`), so that
+/// removing it by name cannot reach outside `tmp/`.
+fn is_partial_name(name: &str) -> bool {
+    name.strip_suffix(".part")
+        .is_some_and(|stem| !stem.is_empty() && stem.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A file's modification time in Unix seconds (0 if unknown or before 1970).
+fn modified_secs(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The two-hex-digit directory names under `dir`, sorted.
+fn sorted_fanout_dirs(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let hex = name.len() == 2 && name.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+        if hex && entry.file_type()?.is_dir() {
+            names.push(name);
+        }
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
+/// A page of keys under `root` in key order: walks only the fan-out
+/// directories at or after `after`'s, so each page costs about its own size.
+fn list_keys(root: &Path, after: Option<&str>, limit: usize) -> std::io::Result<BlobPage> {
+    let mut page = BlobPage::default();
+    if limit == 0 {
+        return Ok(page);
+    }
+    // Keys are `d1/d2/<name>`: a key sorts after `after` only if its (d1, d2)
+    // is not before `after`'s.
+    let start = after.map(|a| (&a[0..2], &a[3..5]));
+    for d1 in sorted_fanout_dirs(root)? {
+        if start.is_some_and(|(a1, _)| d1.as_str() < a1) {
+            continue;
+        }
+        for d2 in sorted_fanout_dirs(&root.join(&d1))? {
+            if start.is_some_and(|s| (d1.as_str(), d2.as_str()) < s) {
+                continue;
+            }
+            let mut files = Vec::new();
+            for entry in std::fs::read_dir(root.join(&d1).join(&d2))? {
+                let entry = entry?;
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                let key = format!("{d1}/{d2}/{name}");
+                if !is_valid_key(&key) || after.is_some_and(|a| key.as_str() <= a) {
+                    continue;
+                }
+                let meta = entry.metadata()?;
+                if meta.is_file() {
+                    files.push(StoredBlob {
+                        key,
+                        size: meta.len(),
+                        modified: modified_secs(&meta),
+                    });
+                }
+            }
+            files.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+            for blob in files {
+                if page.blobs.len() == limit {
+                    page.next = page.blobs.last().map(|b| b.key.clone());
+                    return Ok(page);
+                }
+                page.blobs.push(blob);
+            }
+        }
+    }
+    Ok(page)
 }
 
 fn random_hex() -> String {
@@ -356,6 +478,54 @@ impl BlobStore for FsBlobStore {
             Ok(())
         })
         .await
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<BlobPage, BlobError> {
+        if after.is_some_and(|a| !is_valid_key(a)) {
+            return Err(BlobError::NotFound);
+        }
+        let root = self.root.clone();
+        let after = after.map(str::to_string);
+        blocking(move || Ok(list_keys(&root, after.as_deref(), limit)?)).await
+    }
+
+    async fn partial_uploads(&self) -> Result<Vec<PartialUpload>, BlobError> {
+        let tmp = self.root.join("tmp");
+        blocking(move || {
+            let mut out = Vec::new();
+            for entry in std::fs::read_dir(&tmp)? {
+                let entry = entry?;
+                let Ok(name) = entry.file_name().into_string() else {
+                    continue;
+                };
+                if !is_partial_name(&name) {
+                    continue;
+                }
+                // Gone meanwhile: the upload finished or was abandoned.
+                let Ok(meta) = entry.metadata() else {
+                    continue;
+                };
+                if meta.is_file() {
+                    out.push(PartialUpload {
+                        id: name,
+                        size: meta.len(),
+                        modified: modified_secs(&meta),
+                    });
+                }
+            }
+            out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn remove_partial_upload(&self, id: &str) -> Result<(), BlobError> {
+        if !is_partial_name(id) {
+            return Err(BlobError::NotFound);
+        }
+        tokio::fs::remove_file(self.root.join("tmp").join(id))
+            .await
+            .map_err(not_found_or_io)
     }
 }
 
@@ -1031,6 +1201,88 @@ mod tests {
         assert_eq!(store.remove_stale_temp_files(Duration::ZERO).unwrap(), 1);
         assert!(!stale.exists());
         assert!(keep.exists());
+    }
+
+    #[tokio::test]
+    async fn listing_pages_through_keys_in_order_without_reading_them() {
+        let (_dir, store) = store();
+        assert_eq!(store.list(None, 10).await.unwrap(), BlobPage::default());
+        let mut keys = Vec::new();
+        for i in 0..23u8 {
+            let meta = put(&store, &vec![b'a'; usize::from(i) + 1], 100)
+                .await
+                .unwrap();
+            keys.push((meta.key, meta.size));
+        }
+        keys.sort();
+        // Neither a temp file, nor a file whose name is not a key, is listed.
+        std::fs::write(store.root().join("tmp").join("0123.part"), b"half").unwrap();
+        let dir = store.root().join(&keys[0].0[..5]);
+        std::fs::write(dir.join("LISEZMOI.txt"), b"x").unwrap();
+        std::fs::write(store.root().join("orphan-at-root"), b"x").unwrap();
+
+        let mut listed = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = store.list(after.as_deref(), 5).await.unwrap();
+            assert!(page.blobs.len() <= 5);
+            pages += 1;
+            listed.extend(page.blobs);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 5);
+        let got: Vec<(String, u64)> = listed.iter().map(|b| (b.key.clone(), b.size)).collect();
+        assert_eq!(got, keys);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(listed.iter().all(|b| (now - b.modified).abs() < 3600));
+        // A cursor that is not a key is refused rather than guessed at.
+        assert!(matches!(
+            store.list(Some("../x"), 5).await,
+            Err(BlobError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn partial_uploads_are_listed_and_removed_by_name_only() {
+        let (dir, store) = store();
+        let mut w = store.create(1000).await.unwrap();
+        w.write(&pdf()).await.unwrap();
+        let uploads = store.partial_uploads().await.unwrap();
+        assert_eq!(uploads.len(), 1, "a write in progress is a partial upload");
+        // tokio hands writes to a background thread: the size on disk may lag.
+        assert!(uploads[0].size <= pdf().len() as u64);
+        std::fs::write(store.root().join("tmp").join("notes.txt"), b"x").unwrap();
+        let ids = |u: &[PartialUpload]| u.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&store.partial_uploads().await.unwrap()), ids(&uploads));
+        std::fs::write(dir.path().join("secret.part"), b"x").unwrap();
+        for forged in ["../../secret.part", "../secret.part", ".part", "notes.txt"] {
+            assert!(
+                matches!(
+                    store.remove_partial_upload(forged).await,
+                    Err(BlobError::NotFound)
+                ),
+                "{forged}"
+            );
+        }
+        assert!(dir.path().join("secret.part").exists());
+        store.remove_partial_upload(&uploads[0].id).await.unwrap();
+        assert!(store.partial_uploads().await.unwrap().is_empty());
+        assert!(matches!(
+            store.remove_partial_upload(&uploads[0].id).await,
+            Err(BlobError::NotFound)
+        ));
+        // The writer finds its file gone: its upload fails, nothing is kept.
+        assert!(w.finish().await.is_err());
+        assert!(files_under(&store.root().join("tmp"))
+            .iter()
+            .all(|p| p.ends_with("notes.txt")));
     }
 
     #[test]

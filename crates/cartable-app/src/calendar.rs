@@ -5,8 +5,10 @@
 
 use cartable_domain::calendar::{civil_from_days, Day};
 use cartable_domain::policy::Actor;
-use cartable_domain::{ClassId, Role, UserId};
+use cartable_domain::{Role, UserId};
+use cartable_store::Cohorts;
 
+use crate::cohorts::pupil_cohorts;
 use crate::tokens::{hash_token, new_session_token};
 use crate::{App, AppError};
 
@@ -169,32 +171,23 @@ impl App {
         let Some(school) = actor.school_id else {
             return Ok(None);
         };
-        // Whose homework: the pupil's own, or each child's.
-        let pupils: Vec<(UserId, String, Vec<ClassId>)> = match actor.role {
-            Role::Pupil => vec![(
-                actor.user_id,
-                String::new(),
-                actor.classes.iter().copied().collect(),
-            )],
-            Role::Parent => self
-                .store
-                .children_of(school, actor.user_id)
-                .await?
-                .into_iter()
-                .map(|c| {
-                    (
-                        c.child.id,
-                        c.child.first_name.clone(),
-                        c.class.iter().map(|k| k.id).collect(),
-                    )
-                })
-                .collect(),
+        // Whose homework: the pupil's own, or each child's (class and groups).
+        let pupils: Vec<(UserId, String, Cohorts)> = match actor.role {
+            Role::Pupil => vec![(actor.user_id, String::new(), pupil_cohorts(&actor))],
+            Role::Parent => {
+                let mut children = Vec::new();
+                for c in self.store.children_of(school, actor.user_id).await? {
+                    let cohorts = self.store.pupil_cohorts(school, c.child.id).await?;
+                    children.push((c.child.id, c.child.first_name.clone(), cohorts));
+                }
+                children
+            }
             _ => return Ok(None),
         };
         let today = Day::in_paris(self.now());
         let (from, to) = (today.plus(-PAST_DAYS), today.plus(AHEAD_DAYS));
         let mut events = Vec::new();
-        for (pupil, name, classes) in &pupils {
+        for (pupil, name, cohorts) in &pupils {
             let prefix = if name.is_empty() {
                 String::new()
             } else {
@@ -204,7 +197,7 @@ impl App {
                 .store
                 .homework_due(
                     school,
-                    classes,
+                    cohorts,
                     &from.iso(),
                     &to.iso(),
                     self.now(),
@@ -233,7 +226,7 @@ impl App {
             }
             for a in self
                 .store
-                .class_assignments(school, classes, from.start_unix())
+                .cohort_assignments(school, cohorts, from.start_unix())
                 .await?
             {
                 if a.due_at > to.start_unix() {

@@ -7,18 +7,23 @@ use std::collections::BTreeMap;
 
 use cartable_domain::calendar::Day;
 use cartable_domain::policy::{can, Action, Actor, Resource};
-use cartable_domain::{ClassId, Role, SchoolId};
+use cartable_domain::{Role, SchoolId, Target, UserId};
 use cartable_store::{
-    ChildSummary, DueHomework, LessonFields, LessonRow, NewAttachment, NewLesson,
+    ChildSummary, Cohorts, DueHomework, LessonFields, LessonRow, NewAttachment, NewLesson,
 };
 
 use crate::auth::ClientInfo;
+use crate::cohorts::pupil_cohorts;
 use crate::markdown;
 use crate::messaging::clean_title;
 use crate::{App, AppError};
 
 /// How far ahead a pupil's list of homework looks.
 pub const DUE_HORIZON_DAYS: i64 = 14;
+
+/// Most files a lesson carries, however many times files are added (the
+/// form that writes it takes as many at once).
+pub const MAX_LESSON_FILES: usize = 5;
 
 /// A lesson as typed in the form (strings, checked here).
 #[derive(Debug, Clone, Default)]
@@ -42,7 +47,7 @@ pub struct DueDay {
     pub items: Vec<DueHomework>,
 }
 
-/// One day of a class's workload, across subjects.
+/// One day of a class's (or group's) workload, across subjects.
 #[derive(Debug, Clone)]
 pub struct WorkloadDay {
     pub day: Day,
@@ -159,19 +164,16 @@ impl App {
     pub async fn write_lesson(
         &self,
         actor: &Actor,
-        class: ClassId,
+        target: Target,
         draft: LessonDraft,
         client: &ClientInfo,
     ) -> Result<i64, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
-        self.store
-            .class(school, class)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        self.target_summary(school, target).await?;
         if !can(
             actor,
             Action::WriteLessons,
-            Resource::Class { school, class },
+            Resource::target(school, target),
         ) {
             return Err(AppError::Forbidden);
         }
@@ -185,7 +187,7 @@ impl App {
             .store
             .create_lesson(&NewLesson {
                 school_id: school,
-                class_id: class,
+                target,
                 author_id: actor.user_id,
                 fields: fields.clone(),
                 attachments: draft.attachments,
@@ -225,12 +227,107 @@ impl App {
         Ok(())
     }
 
+    /// Adds files to a lesson already written (its author only). The files
+    /// are already stored: on refusal the caller deletes them.
+    pub async fn add_lesson_files(
+        &self,
+        actor: &Actor,
+        id: i64,
+        files: Vec<NewAttachment>,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        let lesson = self.lesson_for(actor, id).await?;
+        if lesson.author_id != actor.user_id
+            || !can(
+                actor,
+                Action::WriteLessons,
+                Resource::target(school, lesson.target),
+            )
+        {
+            return Err(AppError::Forbidden);
+        }
+        if files.is_empty() {
+            return Err(invalid(
+                "lesson.no_file",
+                "Choisissez au moins un document à joindre.",
+            ));
+        }
+        if lesson.attachments.len() + files.len() > MAX_LESSON_FILES {
+            return Err(invalid(
+                "lesson.too_many_files",
+                format!(
+                    "Une séance a {MAX_LESSON_FILES} documents au plus : retirez-en avant d'en joindre d'autres."
+                ),
+            ));
+        }
+        let names = files
+            .iter()
+            .map(|f| f.file_name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !self
+            .store
+            .add_lesson_attachments(school, id, actor.user_id, &files, self.now())
+            .await?
+        {
+            return Err(AppError::Forbidden);
+        }
+        self.audit(
+            Some(school),
+            "lesson.files_added",
+            Some(format!("séance {id} : {names}")),
+            client,
+            Some(actor.user_id),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Removes one file of a lesson (its author only), and its stored bytes.
+    pub async fn remove_lesson_file(
+        &self,
+        actor: &Actor,
+        id: i64,
+        attachment: i64,
+        client: &ClientInfo,
+    ) -> Result<(), AppError> {
+        let school = actor.school_id.ok_or(AppError::Forbidden)?;
+        let lesson = self.lesson_for(actor, id).await?;
+        if lesson.author_id != actor.user_id
+            || !can(
+                actor,
+                Action::WriteLessons,
+                Resource::target(school, lesson.target),
+            )
+        {
+            return Err(AppError::Forbidden);
+        }
+        let removed = self
+            .store
+            .remove_lesson_attachment(school, id, actor.user_id, attachment)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if let Err(e) = self.blobs.delete(&removed.blob_key).await {
+            tracing::warn!(error = %e, key = %removed.blob_key, "could not delete a removed lesson file");
+        }
+        self.audit(
+            Some(school),
+            "lesson.file_removed",
+            Some(format!("séance {id} : {}", removed.file_name)),
+            client,
+            Some(actor.user_id),
+        )
+        .await;
+        Ok(())
+    }
+
     pub async fn delete_lesson(
         &self,
         actor: &Actor,
         id: i64,
         client: &ClientInfo,
-    ) -> Result<ClassId, AppError> {
+    ) -> Result<Target, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         let lesson = self.lesson_for(actor, id).await?;
         let Some(keys) = self.store.delete_lesson(school, id, actor.user_id).await? else {
@@ -252,7 +349,7 @@ impl App {
             Some(actor.user_id),
         )
         .await;
-        Ok(lesson.class_id)
+        Ok(lesson.target)
     }
 
     /// A lesson the actor may read: its class's cahier, and if not yet
@@ -267,10 +364,7 @@ impl App {
         let visible = can(
             actor,
             Action::ViewLessons,
-            Resource::Class {
-                school,
-                class: lesson.class_id,
-            },
+            Resource::target(school, lesson.target),
         ) && (lesson.fields.publish_at <= self.now()
             || lesson.author_id == actor.user_id);
         if visible {
@@ -280,35 +374,25 @@ impl App {
         }
     }
 
-    /// A week (Monday to Sunday) of a class's cahier de textes.
-    pub async fn class_week(
+    /// A week (Monday to Sunday) of a class's or a group's cahier de textes.
+    pub async fn target_week(
         &self,
         actor: &Actor,
-        class: ClassId,
+        target: Target,
         monday: Day,
     ) -> Result<Vec<LessonRow>, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
-        self.store
-            .class(school, class)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if !can(
-            actor,
-            Action::ViewLessons,
-            Resource::Class { school, class },
-        ) {
+        self.target_summary(school, target).await?;
+        let resource = Resource::target(school, target);
+        if !can(actor, Action::ViewLessons, resource) {
             return Err(AppError::Forbidden);
         }
-        let teaches = can(
-            actor,
-            Action::WriteLessons,
-            Resource::Class { school, class },
-        );
+        let teaches = can(actor, Action::WriteLessons, resource);
         let lessons = self
             .store
-            .class_lessons(
+            .target_lessons(
                 school,
-                class,
+                target,
                 &monday.iso(),
                 &monday.plus(6).iso(),
                 self.now(),
@@ -322,34 +406,32 @@ impl App {
             .collect())
     }
 
-    /// The homework due in a class, per day of a week, all subjects: what a
-    /// teacher looks at before adding more (so that a class does not get five
-    /// tests on one day). Entries not yet published count too: a test set
-    /// ahead is exactly what a colleague must see before setting another.
-    pub async fn class_workload(
+    /// The homework due by a class's or a group's pupils, per day of a week,
+    /// all subjects: what a teacher looks at before adding more (so that a
+    /// class does not get five tests on one day). That includes the homework
+    /// of every other class or group those pupils are in (a class's Latin
+    /// group, a group's pupils' classes): the load falls on the same pupils.
+    /// Entries not yet published count too: a test set ahead is exactly what
+    /// a colleague must see before setting another.
+    pub async fn target_workload(
         &self,
         actor: &Actor,
-        class: ClassId,
+        target: Target,
         monday: Day,
     ) -> Result<Vec<WorkloadDay>, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
-        self.store
-            .class(school, class)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if !can(
-            actor,
-            Action::ViewLessons,
-            Resource::Class { school, class },
-        ) || !matches!(actor.role, Role::Teacher | Role::Staff | Role::SchoolAdmin)
+        self.target_summary(school, target).await?;
+        if !can(actor, Action::ViewLessons, Resource::target(school, target))
+            || !matches!(actor.role, Role::Teacher | Role::Staff | Role::SchoolAdmin)
         {
             return Err(AppError::Forbidden);
         }
+        let cohorts = self.store.cohorts_sharing_pupils(school, target).await?;
         let due = self
             .store
             .homework_due(
                 school,
-                &[class],
+                &cohorts,
                 &monday.iso(),
                 &monday.plus(6).iso(),
                 i64::MAX,
@@ -390,15 +472,15 @@ impl App {
     async fn due_days(
         &self,
         school: SchoolId,
-        classes: &[ClassId],
-        pupil: Option<cartable_domain::UserId>,
+        cohorts: &Cohorts,
+        pupil: Option<UserId>,
     ) -> Result<Vec<DueDay>, AppError> {
         let today = self.today();
         let due = self
             .store
             .homework_due(
                 school,
-                classes,
+                cohorts,
                 &today.iso(),
                 &today.plus(DUE_HORIZON_DAYS).iso(),
                 self.now(),
@@ -417,14 +499,15 @@ impl App {
             .collect())
     }
 
-    /// A pupil's homework for the next two weeks, by day then subject.
+    /// A pupil's homework for the next two weeks (their class's and their
+    /// groups'), by day then subject.
     pub async fn due_for_pupil(&self, actor: &Actor) -> Result<Vec<DueDay>, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         if actor.role != Role::Pupil {
             return Ok(Vec::new());
         }
-        let classes: Vec<ClassId> = actor.classes.iter().copied().collect();
-        self.due_days(school, &classes, Some(actor.user_id)).await
+        self.due_days(school, &pupil_cohorts(actor), Some(actor.user_id))
+            .await
     }
 
     /// Each child's homework, read-only, with the child's own done marks.
@@ -438,9 +521,9 @@ impl App {
         }
         let mut out = Vec::new();
         for child in self.store.children_of(school, actor.user_id).await? {
-            let classes: Vec<ClassId> = child.class.iter().map(|c| c.id).collect();
+            let cohorts = self.store.pupil_cohorts(school, child.child.id).await?;
             let days = self
-                .due_days(school, &classes, Some(child.child.id))
+                .due_days(school, &cohorts, Some(child.child.id))
                 .await?;
             out.push((child, days));
         }
@@ -456,7 +539,7 @@ impl App {
     ) -> Result<(), AppError> {
         let school = actor.school_id.ok_or(AppError::NotFound)?;
         let row = self.lesson_for(actor, lesson).await?;
-        if actor.role != Role::Pupil || !actor.classes.contains(&row.class_id) {
+        if !pupil_cohorts(actor).contains(row.target) {
             return Err(AppError::Forbidden);
         }
         self.store

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blobs;
 pub mod calendar;
 pub mod clock;
+pub mod cohorts;
 pub mod demo;
 pub mod documents;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod messaging;
 pub mod news;
 pub mod notes;
 pub mod session_cache;
+pub mod sweep;
 pub mod tokens;
 
 use std::sync::Arc;

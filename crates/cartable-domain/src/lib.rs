@@ -11,5 +11,5 @@ pub mod policy;
 pub mod role;
 pub mod roster;
 
-pub use ids::{ClassId, GroupId, SchoolId, UserId};
+pub use ids::{ClassId, GroupId, SchoolId, Target, UserId};
 pub use role::Role;

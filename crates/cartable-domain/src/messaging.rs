@@ -171,6 +171,7 @@ mod tests {
             school_id: Some(SchoolId(school)),
             role,
             classes: classes.iter().map(|c| ClassId(*c)).collect(),
+            groups: BTreeSet::new(),
             children: BTreeSet::new(),
         }
     }

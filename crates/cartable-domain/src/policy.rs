@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::{ClassId, Role, SchoolId, UserId};
+use crate::{ClassId, GroupId, Role, SchoolId, Target, UserId};
 
 /// Who is acting, with the relations the rules need. Loaded once per request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub struct Actor {
     /// Pupil: classes enrolled in. Teacher: classes taught. Parent: the
     /// children's classes. Others: empty.
     pub classes: BTreeSet<ClassId>,
+    /// Pupil: groups they belong to. Teacher: groups taught. Parent: the
+    /// children's groups. Others: empty.
+    pub groups: BTreeSet<GroupId>,
     /// Parent: their children.
     pub children: BTreeSet<UserId>,
 }
@@ -60,13 +63,13 @@ pub enum Action {
     SendNote,
     /// Change who may write to whom; see who sends how much.
     ManageMessaging,
-    /// Write the cahier de textes of a class (its teachers).
+    /// Write the cahier de textes of a class or a group (its teachers).
     WriteLessons,
-    /// Read the cahier de textes of a class and its homework.
+    /// Read the cahier de textes of a class or a group and its homework.
     ViewLessons,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource<'a> {
     /// The actor's own things.
     Own,
@@ -75,8 +78,23 @@ pub enum Resource<'a> {
         school: SchoolId,
         class: ClassId,
     },
+    /// A group of pupils across classes (Latin, a language group, a half-class).
+    Group {
+        school: SchoolId,
+        group: GroupId,
+    },
     Person(&'a PersonFacts),
     Platform,
+}
+
+impl Resource<'static> {
+    /// The class or group a lesson or an assignment is for.
+    pub fn target(school: SchoolId, target: Target) -> Self {
+        match target {
+            Target::Class(class) => Resource::Class { school, class },
+            Target::Group(group) => Resource::Group { school, group },
+        }
+    }
 }
 
 /// Decides whether `actor` may do `action` on `resource`. Pure and total:
@@ -113,6 +131,19 @@ pub fn can(actor: &Actor, action: Action, resource: Resource<'_>) -> bool {
                     // All teachers: to see a class's workload before adding to it.
                     SchoolAdmin | Staff | Teacher => true,
                     Pupil | Parent => actor.classes.contains(&class),
+                    Operator => false,
+                }
+        }
+        // A group is written by its own teachers, as a class is; teaching one
+        // of the classes its pupils come from is not enough.
+        (WriteLessons, Resource::Group { school, group }) => {
+            in_school(school) && actor.role == Teacher && actor.groups.contains(&group)
+        }
+        (ViewLessons, Resource::Group { school, group }) => {
+            in_school(school)
+                && match actor.role {
+                    SchoolAdmin | Staff | Teacher => true,
+                    Pupil | Parent => actor.groups.contains(&group),
                     Operator => false,
                 }
         }
@@ -200,8 +231,14 @@ mod tests {
             school_id: (role != Role::Operator).then_some(SchoolId(school)),
             role,
             classes: classes.iter().map(|c| ClassId(*c)).collect(),
+            groups: BTreeSet::new(),
             children: children.iter().map(|c| UserId(*c)).collect(),
         }
+    }
+
+    fn in_groups(mut actor: Actor, groups: &[i64]) -> Actor {
+        actor.groups = groups.iter().map(|g| GroupId(*g)).collect();
+        actor
     }
 
     fn person(role: Role, school: i64, id: i64, classes: &[i64]) -> PersonFacts {
@@ -408,6 +445,62 @@ mod tests {
                 class: ClassId(10)
             }
         ));
+    }
+
+    #[test]
+    fn cahier_de_textes_of_a_group() {
+        let group = |school, g| Resource::Group {
+            school: SchoolId(school),
+            group: GroupId(g),
+        };
+        // Teaches 6e A (10) and the Latin group (50), whose pupils come from several classes.
+        let teacher = in_groups(actor(Role::Teacher, 1, &[10], &[]), &[50]);
+        assert!(can(&teacher, Action::WriteLessons, group(1, 50)));
+        assert!(!can(&teacher, Action::WriteLessons, group(1, 51)));
+        assert!(can(&teacher, Action::ViewLessons, group(1, 51)));
+        assert!(!can(&teacher, Action::WriteLessons, group(2, 50)));
+        assert!(!can(&teacher, Action::ViewLessons, group(2, 50)));
+        // Teaching the class a member comes from does not make one the group's teacher.
+        let class_teacher = actor(Role::Teacher, 1, &[10], &[]);
+        assert!(!can(&class_teacher, Action::WriteLessons, group(1, 50)));
+
+        let member = in_groups(actor(Role::Pupil, 1, &[10], &[]), &[50]);
+        assert!(can(&member, Action::ViewLessons, group(1, 50)));
+        assert!(!can(&member, Action::WriteLessons, group(1, 50)));
+        let classmate = actor(Role::Pupil, 1, &[10], &[]);
+        assert!(
+            !can(&classmate, Action::ViewLessons, group(1, 50)),
+            "same class, not in the group"
+        );
+        let parent = in_groups(actor(Role::Parent, 1, &[10], &[20]), &[50]);
+        assert!(can(&parent, Action::ViewLessons, group(1, 50)));
+        assert!(!can(&parent, Action::ViewLessons, group(1, 51)));
+        assert!(!can(&parent, Action::WriteLessons, group(1, 50)));
+
+        for role in [Role::Staff, Role::SchoolAdmin] {
+            let a = actor(role, 1, &[], &[]);
+            assert!(can(&a, Action::ViewLessons, group(1, 50)), "{role:?}");
+            assert!(!can(&a, Action::WriteLessons, group(1, 50)), "{role:?}");
+            assert!(!can(&a, Action::ViewLessons, group(2, 50)), "{role:?}");
+        }
+        let operator = actor(Role::Operator, 0, &[], &[]);
+        assert!(!can(&operator, Action::ViewLessons, group(1, 50)));
+        // Another school's member of a group with the same id sees nothing here.
+        let elsewhere = in_groups(actor(Role::Pupil, 2, &[10], &[]), &[50]);
+        assert!(!can(&elsewhere, Action::ViewLessons, group(1, 50)));
+        // Groups open nothing else: not a class, not a class roster.
+        assert!(!can(
+            &member,
+            Action::ViewClassRoster,
+            Resource::Class {
+                school: SchoolId(1),
+                class: ClassId(50)
+            }
+        ));
+        assert_eq!(
+            Resource::target(SchoolId(1), Target::Group(GroupId(50))),
+            group(1, 50)
+        );
     }
 
     #[test]

@@ -102,9 +102,13 @@ pub enum RosterRecord {
     Teacher {
         person: PersonRecord,
         subject: Option<Subject>,
+        /// The `Classe` (or `Classe ou regroupement`) cells: class names, or
+        /// names of groups the teacher teaches.
         classes: Vec<ClassName>,
         /// Classes whose professeur principal this teacher is.
         head_of: Vec<ClassName>,
+        /// The `Groupes` / `Regroupements` cells: groups taught, created if unknown.
+        groups: Vec<ClassName>,
     },
     Staff {
         person: PersonRecord,
@@ -145,6 +149,8 @@ pub struct SnapshotPerson {
     pub children: BTreeSet<UserId>,
     /// Teacher: classes taught, and whether as professeur principal.
     pub teaches: BTreeSet<(ClassId, bool)>,
+    /// Teacher: groups taught.
+    pub teaches_groups: BTreeSet<GroupId>,
 }
 
 /// The school as it is, for comparison with a file.
@@ -216,6 +222,11 @@ pub enum RosterOp {
     SetTeachings {
         teacher: PersonRef,
         classes: Vec<(ClassRef, bool)>,
+    },
+    /// Replaces the groups a teacher teaches.
+    SetTeacherGroups {
+        teacher: PersonRef,
+        groups: Vec<GroupRef>,
     },
 }
 

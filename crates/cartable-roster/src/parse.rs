@@ -174,11 +174,14 @@ impl<'a> LineReader<'a> {
         for class in &head_of {
             push_unique_class(&mut classes, class.clone());
         }
+        // Same reading as the pupils' column: several names per cell.
+        let groups = self.class_list(Column::Groups, "groupe");
         Some(RosterRecord::Teacher {
             person: person?,
             subject,
             classes,
             head_of,
+            groups,
         })
     }
 

@@ -73,10 +73,15 @@ impl Scope {
         for record in parsed.lines.iter().filter_map(|l| l.record.as_ref().ok()) {
             match record {
                 RosterRecord::Pupil { groups, .. } => scope.groups |= !groups.is_empty(),
+                // The same "Classe ou regroupement" column names classes and
+                // groups: a file that manages one manages the other.
                 RosterRecord::Teacher {
-                    classes, head_of, ..
+                    classes,
+                    head_of,
+                    groups,
+                    ..
                 } => {
-                    scope.teachings |= !classes.is_empty();
+                    scope.teachings |= !classes.is_empty() || !groups.is_empty();
                     scope.heads |= !head_of.is_empty();
                 }
                 _ => {}
@@ -120,7 +125,8 @@ impl<'s> Planner<'s> {
                 subject,
                 classes,
                 head_of,
-            } => self.take_teacher(line, person, subject.as_ref(), classes, head_of),
+                groups,
+            } => self.take_teacher(line, person, subject.as_ref(), classes, head_of, groups),
             RosterRecord::Staff { person, function } => {
                 self.take_staff(line, person, function.as_ref())
             }
@@ -191,6 +197,7 @@ impl<'s> Planner<'s> {
         Ok(i)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn take_teacher(
         &mut self,
         line: usize,
@@ -198,9 +205,17 @@ impl<'s> Planner<'s> {
         subject: Option<&Subject>,
         classes: &[ClassName],
         head_of: &[ClassName],
+        groups: &[ClassName],
     ) -> Result<usize, String> {
-        let classes = self.known_classes(classes)?;
-        let heads = self.known_classes(head_of)?;
+        let (class_names, mut group_names) = self.classes_or_groups(classes, groups);
+        let classes = self.known_classes(&class_names)?;
+        // A professeur principal is one of a class: a group named there (by
+        // "oui" on a row of groups) is no head teaching.
+        let (head_names, _) = self.classes_or_groups(head_of, groups);
+        let heads = self.known_classes(&head_names)?;
+        for name in groups {
+            push_unique_name(&mut group_names, name);
+        }
         let found = self.people.find_adult(Role::Teacher, person, &[])?;
         if let Some(i) = found {
             self.check_same_person(i, person)?;
@@ -216,7 +231,41 @@ impl<'s> Planner<'s> {
         for class in heads {
             give_once(&mut wanted.heads, class, line);
         }
+        for name in group_names {
+            let place = self.groups.find_or_create(name);
+            give_once(
+                &mut self.people.entries[i].wanted.teaching_groups,
+                place,
+                line,
+            );
+        }
         Ok(i)
+    }
+
+    /// Splits a teacher's `Classe` cells into class names and group names: a
+    /// name that is no class but a group (of the school, created earlier in
+    /// this file, or named in the row's own `Groupes` cells) is a group.
+    /// Unknown names stay with the classes, to be reported as such.
+    fn classes_or_groups<'n>(
+        &self,
+        names: &'n [ClassName],
+        row_groups: &[ClassName],
+    ) -> (Vec<ClassName>, Vec<&'n ClassName>) {
+        let mut classes = Vec::new();
+        let mut groups = Vec::new();
+        for name in names {
+            let is_group = self.classes.find(name).is_none()
+                && (self.groups.find(name).is_some()
+                    || row_groups
+                        .iter()
+                        .any(|g| fold_key(g.as_str()) == fold_key(name.as_str())));
+            if is_group {
+                groups.push(name);
+            } else {
+                classes.push(name.clone());
+            }
+        }
+        (classes, groups)
     }
 
     fn take_staff(
@@ -361,6 +410,15 @@ impl<'s> Planner<'s> {
                 "classe inconnue « {name} » : importez d'abord les élèves"
             )),
         }
+    }
+}
+
+fn push_unique_name<'n>(names: &mut Vec<&'n ClassName>, name: &'n ClassName) {
+    if !names
+        .iter()
+        .any(|n| fold_key(n.as_str()) == fold_key(name.as_str()))
+    {
+        names.push(name);
     }
 }
 

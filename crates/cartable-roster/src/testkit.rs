@@ -60,6 +60,7 @@ pub(crate) fn apply(snapshot: &RosterSnapshot, ops: &[RosterOp]) -> RosterSnapsh
                     groups: Default::default(),
                     children: Default::default(),
                     teaches: Default::default(),
+                    teaches_groups: Default::default(),
                 });
                 people.push(id);
             }
@@ -103,6 +104,15 @@ pub(crate) fn apply(snapshot: &RosterSnapshot, ops: &[RosterOp]) -> RosterSnapsh
                 let p = person_mut(&mut s, user(&people, *teacher));
                 assert_eq!(p.role, Role::Teacher);
                 p.teaches = set;
+            }
+            RosterOp::SetTeacherGroups {
+                teacher,
+                groups: gs,
+            } => {
+                let set = gs.iter().map(|g| group_id(&groups, *g)).collect();
+                let p = person_mut(&mut s, user(&people, *teacher));
+                assert_eq!(p.role, Role::Teacher);
+                p.teaches_groups = set;
             }
         }
     }
@@ -160,5 +170,6 @@ pub(crate) fn person(id: i64, role: Role, last: &str, first: &str) -> SnapshotPe
         groups: Default::default(),
         children: Default::default(),
         teaches: Default::default(),
+        teaches_groups: Default::default(),
     }
 }

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use cartable_domain::messaging::MessagingRules;
 use cartable_domain::policy::{Actor, PersonFacts};
 use cartable_domain::roster::{RosterApplied, RosterOp, RosterSnapshot};
-use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_domain::{ClassId, GroupId, Role, SchoolId, Target, UserId};
 
 pub use bulk::{BulkCreated, BulkPerson, BulkRepo, BulkSchool};
 pub use error::StoreError;
@@ -96,6 +96,25 @@ pub trait ClassRepo {
     ) -> StoreResult<Vec<UserSummary>>;
 }
 
+/// Groups of pupils across classes (Latin, a language group, a half-class).
+#[async_trait]
+pub trait GroupRepo {
+    async fn groups(&self, school: SchoolId) -> StoreResult<Vec<GroupSummary>>;
+    async fn group(&self, school: SchoolId, id: GroupId) -> StoreResult<Option<GroupSummary>>;
+    /// Pupil: the groups they belong to. Teacher: the groups they teach.
+    /// Parent: their children's.
+    async fn groups_of(&self, school: SchoolId, user: UserId) -> StoreResult<Vec<GroupSummary>>;
+    /// A pupil's class and groups: whose homework and assignments are theirs.
+    async fn pupil_cohorts(&self, school: SchoolId, pupil: UserId) -> StoreResult<Cohorts>;
+    /// What weighs on the pupils of a class or group: the target itself, the
+    /// classes they are in and every group any of them belongs to.
+    async fn cohorts_sharing_pupils(
+        &self,
+        school: SchoolId,
+        target: Target,
+    ) -> StoreResult<Cohorts>;
+}
+
 #[async_trait]
 pub trait SessionRepo {
     async fn insert_session(&self, session: &SessionRow) -> StoreResult<()>;
@@ -117,6 +136,9 @@ pub trait ActivationRepo {
 pub trait AuditRepo {
     async fn audit(&self, event: &AuditEvent) -> StoreResult<()>;
     async fn audit_log(&self, school: SchoolId, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// Events of the platform itself (no school: operators, maintenance such
+    /// as the file sweep), newest first.
+    async fn platform_audit_log(&self, limit: i64) -> StoreResult<Vec<AuditEvent>>;
 }
 
 #[async_trait]
@@ -139,6 +161,7 @@ pub trait Store:
     SchoolRepo
     + UserRepo
     + ClassRepo
+    + GroupRepo
     + SessionRepo
     + ActivationRepo
     + AuditRepo
@@ -150,6 +173,7 @@ pub trait Store:
     + AssignmentRepo
     + CalendarRepo
     + DocumentRepo
+    + BlobRefRepo
     + Send
     + Sync
 {
@@ -159,6 +183,7 @@ impl<T> Store for T where
     T: SchoolRepo
         + UserRepo
         + ClassRepo
+        + GroupRepo
         + SessionRepo
         + ActivationRepo
         + AuditRepo
@@ -170,6 +195,7 @@ impl<T> Store for T where
         + AssignmentRepo
         + CalendarRepo
         + DocumentRepo
+        + BlobRefRepo
         + Send
         + Sync
 {
@@ -311,24 +337,42 @@ pub trait LessonRepo {
         id: i64,
         author: UserId,
     ) -> StoreResult<Option<Vec<String>>>;
-    async fn lesson(&self, school: SchoolId, id: i64) -> StoreResult<Option<LessonRow>>;
-    /// Lessons of a class held between two ISO dates (inclusive); unpublished
-    /// ones only if `include_unpublished`.
-    async fn class_lessons(
+    /// Adds files to a lesson of its author (false if not theirs).
+    async fn add_lesson_attachments(
         &self,
         school: SchoolId,
-        class: ClassId,
+        id: i64,
+        author: UserId,
+        files: &[NewAttachment],
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Removes one file of a lesson of its author; returns its row (the
+    /// caller deletes the blob), or None if there is no such file of theirs.
+    async fn remove_lesson_attachment(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+        attachment: i64,
+    ) -> StoreResult<Option<AttachmentRow>>;
+    async fn lesson(&self, school: SchoolId, id: i64) -> StoreResult<Option<LessonRow>>;
+    /// Lessons of a class or group held between two ISO dates (inclusive);
+    /// unpublished ones only if `include_unpublished`.
+    async fn target_lessons(
+        &self,
+        school: SchoolId,
+        target: Target,
         from: &str,
         to: &str,
         now: i64,
         include_unpublished: bool,
     ) -> StoreResult<Vec<LessonRow>>;
-    /// Published homework of these classes due between two ISO dates (inclusive),
-    /// with `pupil`'s done marks when given.
+    /// Published homework of these classes and groups due between two ISO
+    /// dates (inclusive), with `pupil`'s done marks when given.
     async fn homework_due(
         &self,
         school: SchoolId,
-        classes: &[ClassId],
+        cohorts: &Cohorts,
         from: &str,
         to: &str,
         now: i64,
@@ -348,11 +392,11 @@ pub trait LessonRepo {
 pub trait AssignmentRepo {
     async fn create_assignment(&self, a: &NewAssignment) -> StoreResult<i64>;
     async fn assignment(&self, school: SchoolId, id: i64) -> StoreResult<Option<AssignmentRow>>;
-    /// Assignments of these classes, soonest due first, due after `since`.
-    async fn class_assignments(
+    /// Assignments of these classes and groups, soonest due first, due after `since`.
+    async fn cohort_assignments(
         &self,
         school: SchoolId,
-        classes: &[ClassId],
+        cohorts: &Cohorts,
         since: i64,
     ) -> StoreResult<Vec<AssignmentRow>>;
     /// Records a hand-in in one transaction (row and file rows), or returns
@@ -376,7 +420,7 @@ pub trait AssignmentRepo {
         pupil: UserId,
         key: &str,
     ) -> StoreResult<Option<SubmissionRow>>;
-    /// Every pupil of the assignment's class with their current work.
+    /// Every pupil of the assignment's class or group with their current work.
     async fn assignment_work(
         &self,
         school: SchoolId,
@@ -459,4 +503,17 @@ pub trait DocumentRepo {
     ) -> StoreResult<Option<String>>;
     /// Bytes used in a person's own space.
     async fn personal_usage(&self, school: SchoolId, owner: UserId) -> StoreResult<i64>;
+}
+
+/// Which stored files rows still point to, for the sweep of files left by a
+/// crash between writing a file and committing its row. Not scoped to a
+/// school: a file is kept if any row of any school names it.
+#[async_trait]
+pub trait BlobRefRepo {
+    /// The keys among `keys` that some row references (every table that
+    /// stores a blob key). Any number of keys: asked in small batches.
+    async fn referenced_blob_keys(
+        &self,
+        keys: &[String],
+    ) -> StoreResult<std::collections::HashSet<String>>;
 }

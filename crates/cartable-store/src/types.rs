@@ -1,6 +1,6 @@
 //! Rows as the layers above see them.
 
-use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_domain::{ClassId, GroupId, Role, SchoolId, Target, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct School {
@@ -85,6 +85,35 @@ pub struct ClassSummary {
     pub id: ClassId,
     pub name: String,
     pub pupils: i64,
+}
+
+/// A group of pupils across classes, with its number of members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSummary {
+    pub id: GroupId,
+    pub name: String,
+    pub pupils: i64,
+}
+
+/// The classes and groups whose homework and assignments someone sees: a
+/// pupil's class and groups, or what weighs on a class's pupils.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cohorts {
+    pub classes: Vec<ClassId>,
+    pub groups: Vec<GroupId>,
+}
+
+impl Cohorts {
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty() && self.groups.is_empty()
+    }
+
+    pub fn contains(&self, target: Target) -> bool {
+        match target {
+            Target::Class(c) => self.classes.contains(&c),
+            Target::Group(g) => self.groups.contains(&g),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,7 +335,7 @@ pub struct NoteFamilyStatus {
 #[derive(Debug, Clone)]
 pub struct NewLesson {
     pub school_id: SchoolId,
-    pub class_id: ClassId,
+    pub target: Target,
     pub author_id: UserId,
     pub fields: LessonFields,
     pub attachments: Vec<NewAttachment>,
@@ -334,8 +363,9 @@ pub struct LessonFields {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LessonRow {
     pub id: i64,
-    pub class_id: ClassId,
-    pub class_name: String,
+    /// The class or group it is for, and that class's or group's name.
+    pub target: Target,
+    pub target_name: String,
     pub author_id: UserId,
     pub author_name: String,
     pub fields: LessonFields,
@@ -353,7 +383,7 @@ pub struct DueHomework {
 #[derive(Debug, Clone)]
 pub struct NewAssignment {
     pub school_id: SchoolId,
-    pub class_id: ClassId,
+    pub target: Target,
     pub author_id: UserId,
     pub subject: String,
     pub title: String,
@@ -369,8 +399,9 @@ pub struct NewAssignment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignmentRow {
     pub id: i64,
-    pub class_id: ClassId,
-    pub class_name: String,
+    /// The class or group it is for, and that class's or group's name.
+    pub target: Target,
+    pub target_name: String,
     pub author_id: UserId,
     pub author_name: String,
     pub subject: String,

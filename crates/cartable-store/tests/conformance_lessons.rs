@@ -7,7 +7,7 @@
 //! - only the author updates or deletes a lesson; a refused update or delete
 //!   changes nothing; a delete returns the attachment blob keys (for the
 //!   caller to remove the files) and takes the pupils' done marks with it;
-//! - `class_lessons` is an inclusive date range, ordered by date then subject,
+//! - `target_lessons` is an inclusive date range, ordered by date then subject,
 //!   with unpublished entries only on request;
 //! - `homework_due` lists published homework of the given classes only, due
 //!   within an inclusive range, ordered by due date then subject, with one
@@ -19,9 +19,16 @@
 
 use cartable_domain::names::{BirthDate, ClassName, PersonName};
 use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
-use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_domain::{ClassId, Role, SchoolId, Target, UserId};
 use cartable_store::sql::SqlStore;
 use cartable_store::*;
+
+fn classes_only(classes: &[ClassId]) -> Cohorts {
+    Cohorts {
+        classes: classes.to_vec(),
+        groups: Vec::new(),
+    }
+}
 
 mod common;
 
@@ -215,7 +222,7 @@ async fn add(
     store
         .create_lesson(&NewLesson {
             school_id: school,
-            class_id: class,
+            target: Target::Class(class),
             author_id: author,
             fields: f,
             attachments: files.iter().map(|n| file(n)).collect(),
@@ -249,7 +256,7 @@ async fn done_mark(
     store
         .homework_due(
             school,
-            &[class],
+            &classes_only(&[class]),
             "2000-01-01",
             "2100-12-31",
             NOW + 365 * DAY,
@@ -281,8 +288,8 @@ async fn create_read_and_update_by_the_author_only(store: &SqlStore) {
 
     let l = get(store, w.a, id).await.expect("the lesson reads back");
     assert_eq!(l.id, id);
-    assert_eq!(l.class_id, w.class_a);
-    assert_eq!(l.class_name, "6e A");
+    assert_eq!(l.target, Target::Class(w.class_a));
+    assert_eq!(l.target_name, "6e A");
     assert_eq!(l.author_id, w.paul);
     assert_eq!(l.author_name, "Paul Durand");
     assert_eq!(l.fields, f1, "every field round-trips");
@@ -346,7 +353,7 @@ async fn create_read_and_update_by_the_author_only(store: &SqlStore) {
     assert_eq!(after.fields, f2, "every field replaced");
     assert_eq!(after.attachments, l.attachments, "attachments untouched");
     assert_eq!(after.author_id, w.paul);
-    assert_eq!(after.class_id, w.class_a);
+    assert_eq!(after.target, Target::Class(w.class_a));
     // The other lesson is untouched.
     assert_eq!(get(store, w.a, plain).await.unwrap(), p);
 }
@@ -571,7 +578,14 @@ async fn class_lessons_inclusive_range_order_and_unpublished(store: &SqlStore) {
 
     let week = |now: i64, all: bool| async move {
         store
-            .class_lessons(w.a, w.class_a, "2026-08-31", "2026-09-06", now, all)
+            .target_lessons(
+                w.a,
+                Target::Class(w.class_a),
+                "2026-08-31",
+                "2026-09-06",
+                now,
+                all,
+            )
             .await
             .unwrap()
     };
@@ -587,7 +601,7 @@ async fn class_lessons_inclusive_range_order_and_unpublished(store: &SqlStore) {
     let fr = published.iter().find(|l| l.id == wed_fr).unwrap();
     assert_eq!(fr.attachments.len(), 1, "files come with the list");
     assert_eq!(fr.attachments[0].file_name, "texte.pdf");
-    assert_eq!(fr.class_name, "6e A");
+    assert_eq!(fr.target_name, "6e A");
     let en = published.iter().find(|l| l.id == wed_en).unwrap();
     assert_eq!(en.author_name, "Marie Moreau");
 
@@ -608,17 +622,38 @@ async fn class_lessons_inclusive_range_order_and_unpublished(store: &SqlStore) {
     );
 
     let one_day = store
-        .class_lessons(w.a, w.class_a, "2026-09-02", "2026-09-02", NOW, false)
+        .target_lessons(
+            w.a,
+            Target::Class(w.class_a),
+            "2026-09-02",
+            "2026-09-02",
+            NOW,
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(ids(&one_day), [wed_en, wed_fr], "a one-day range");
     let empty = store
-        .class_lessons(w.a, w.class_a, "2026-09-03", "2026-09-02", NOW, true)
+        .target_lessons(
+            w.a,
+            Target::Class(w.class_a),
+            "2026-09-03",
+            "2026-09-02",
+            NOW,
+            true,
+        )
         .await
         .unwrap();
     assert!(empty.is_empty(), "an inverted range is empty");
     let b_week = store
-        .class_lessons(w.a, w.class_b, "2026-08-31", "2026-09-06", NOW, true)
+        .target_lessons(
+            w.a,
+            Target::Class(w.class_b),
+            "2026-08-31",
+            "2026-09-06",
+            NOW,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(ids(&b_week), [other_class], "only the class asked for");
@@ -713,7 +748,14 @@ async fn homework_due_published_in_range_given_classes_ordered_with_done_marks(s
 
     let due = |classes: Vec<ClassId>, now: i64, pupil: Option<UserId>| async move {
         store
-            .homework_due(w.a, &classes, "2026-09-02", "2026-09-04", now, pupil)
+            .homework_due(
+                w.a,
+                &classes_only(&classes),
+                "2026-09-02",
+                "2026-09-04",
+                now,
+                pupil,
+            )
             .await
             .unwrap()
     };
@@ -931,12 +973,19 @@ async fn lessons_of_one_school_are_invisible_from_another(store: &SqlStore) {
     ] {
         assert_eq!(get(store, here, id).await, None, "lesson() across schools");
         assert!(store
-            .class_lessons(here, class_there, wide.0, wide.1, NOW, true)
+            .target_lessons(here, Target::Class(class_there), wide.0, wide.1, NOW, true)
             .await
             .unwrap()
             .is_empty());
         assert!(store
-            .homework_due(here, &[class_there], wide.0, wide.1, NOW, None)
+            .homework_due(
+                here,
+                &classes_only(&[class_there]),
+                wide.0,
+                wide.1,
+                NOW,
+                None
+            )
             .await
             .unwrap()
             .is_empty());
@@ -945,7 +994,14 @@ async fn lessons_of_one_school_are_invisible_from_another(store: &SqlStore) {
         assert!(get(store, there, id).await.is_some());
         assert_eq!(
             ids(&store
-                .class_lessons(there, class_there, wide.0, wide.1, NOW, false)
+                .target_lessons(
+                    there,
+                    Target::Class(class_there),
+                    wide.0,
+                    wide.1,
+                    NOW,
+                    false
+                )
                 .await
                 .unwrap()),
             [id]
@@ -992,7 +1048,7 @@ async fn create_lesson_for_another_schools_class_fails_and_writes_nothing(store:
         let r = store
             .create_lesson(&NewLesson {
                 school_id: school,
-                class_id: class,
+                target: Target::Class(class),
                 author_id: author,
                 fields: hw.clone(),
                 attachments: vec![file("fuite.pdf")],
@@ -1014,14 +1070,14 @@ async fn create_lesson_for_another_schools_class_fails_and_writes_nothing(store:
     ] {
         assert!(
             store
-                .class_lessons(school, class, wide.0, wide.1, NOW, true)
+                .target_lessons(school, Target::Class(class), wide.0, wide.1, NOW, true)
                 .await
                 .unwrap()
                 .is_empty(),
             "no lesson written ({school:?}, {class:?})"
         );
         assert!(store
-            .homework_due(school, &[class], wide.0, wide.1, NOW, None)
+            .homework_due(school, &classes_only(&[class]), wide.0, wide.1, NOW, None)
             .await
             .unwrap()
             .is_empty());

@@ -12,8 +12,8 @@ use cartable_app::clock::ManualClock;
 use cartable_app::hashing::{HashCost, HashPool};
 use cartable_app::{App, AppConfig};
 use cartable_domain::names::{BirthDate, ClassName, PersonName};
-use cartable_domain::roster::{ClassRef, PersonRecord, PersonRef, RosterOp};
-use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_domain::roster::{ClassRef, GroupRef, PersonRecord, PersonRef, RosterOp};
+use cartable_domain::{ClassId, GroupId, Role, SchoolId, UserId};
 use cartable_store::sql::{PoolSettings, SqlStore};
 use cartable_store::Store;
 use cartable_web::server::{serve, ServerConfig, ServerStats};
@@ -45,8 +45,12 @@ pub struct TestApp {
 pub struct TestOptions {
     pub server: ServerConfig,
     pub app: AppConfig,
-    /// The door: `None` leaves the waiting room on with a measured rate.
+    /// The door: `None` leaves the waiting room on at a rate no test reaches
+    /// (tests log in dozens of browsers within a second; a measured rate
+    /// would send some to the waiting room, depending on the machine's load).
     pub door: Option<Door>,
+    /// Switches the rate limits off (a test posting a whole corpus as one pupil).
+    pub no_rate_limits: bool,
 }
 
 /// How the waiting room is set for a test.
@@ -85,10 +89,11 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let addr = listener.local_addr().expect("local addr");
     let mut web = WebConfig::with_random_key();
     match options.door {
-        None => {}
+        None => web.admission_rate = Some(1_000.0),
         Some(Door::Off) => web.admission = false,
         Some(Door::FixedRate(rate)) => web.admission_rate = Some(rate),
     }
+    web.rate_limits = !options.no_rate_limits;
     let state = AppState::new(app.clone(), web);
     let routes = router(state.clone());
     let stats = Arc::new(ServerStats::default());
@@ -421,4 +426,54 @@ pub async fn add_person(
         .await
         .unwrap();
     (id, login)
+}
+
+/// A group added to the fixture: school A's "Latin" (pupil_a of 6e A and
+/// pupil_b of 6e B, taught by teacher_a) and school B's "Grec" (other_pupil,
+/// taught by other_teacher), as a roster import would make them.
+pub struct GroupFixture {
+    pub latin: GroupId,
+    pub other_group: GroupId,
+}
+
+pub async fn seed_groups(t: &TestApp, f: &Fixture) -> GroupFixture {
+    let group = |school, name: &str, pupils: &[UserId], teacher: UserId| {
+        let mut ops = vec![RosterOp::CreateGroup {
+            name: ClassName::parse(name).unwrap(),
+        }];
+        for p in pupils {
+            ops.push(RosterOp::SetGroups {
+                pupil: PersonRef::Existing(*p),
+                groups: vec![GroupRef::New(0)],
+            });
+        }
+        ops.push(RosterOp::SetTeacherGroups {
+            teacher: PersonRef::Existing(teacher),
+            groups: vec![GroupRef::New(0)],
+        });
+        async move {
+            t.app
+                .store
+                .apply_roster(school, &ops, t.app.now())
+                .await
+                .unwrap();
+            t.app.store.groups(school).await.unwrap()[0].id
+        }
+    };
+    GroupFixture {
+        latin: group(
+            f.school_a,
+            "Latin",
+            &[f.id("pupil_a"), f.id("pupil_b")],
+            f.id("teacher_a"),
+        )
+        .await,
+        other_group: group(
+            f.school_b,
+            "Grec",
+            &[f.id("other_pupil")],
+            f.id("other_teacher"),
+        )
+        .await,
+    }
 }

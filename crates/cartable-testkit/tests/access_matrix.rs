@@ -408,3 +408,290 @@ async fn a_disabled_account_is_signed_out_at_once() {
     // The admin's own session is untouched.
     assert_eq!(admin.get("/").await.status(), StatusCode::OK);
 }
+
+// ---------------------------------------------------------------- groups
+//
+// Fixture (cartable_testkit::seed_groups): school A's group Latin = pupil_a
+// (6e A) and pupil_b (6e B), taught by teacher_a; `noe` is a pupil of 6e A
+// outside the group. School B's group Grec is taught by other_teacher. A
+// lesson and an assignment of teacher_a for Latin exist.
+//
+// Rules applied (policy.rs): a group's cahier is read by its members, their
+// parents and every teacher, staff and admin of the school; written (lessons,
+// assignments, files) by its own teachers only (the lesson's author for
+// edits); the workload page is for teachers, staff and admins; another
+// school's group is 404.
+
+const GROUP_ACTORS: [Option<&str>; 10] = [
+    None,
+    Some("pupil_a"),
+    Some("pupil_b"),
+    Some("noe"),
+    Some("parent_a"),
+    Some("teacher_a"),
+    Some("teacher_b"),
+    Some("staff"),
+    Some("admin"),
+    Some("other_teacher"),
+];
+
+#[rustfmt::skip]
+const GROUP_GET_MATRIX: &[(&str, [Outcome; 10])] = &[
+    //                                          anon pupil_a pupil_b noe parent_a teacher_a teacher_b staff admin other_teacher
+    ("/cahier/groupes/{latin}",                  [L,  A,      A,      F,  A,       A,        A,        A,    A,    N]),
+    ("/cahier/groupes/{latin}/nouvelle",         [L,  F,      F,      F,  F,       A,        F,        F,    F,    N]),
+    ("/cahier/groupes/{latin}/charge",           [L,  F,      F,      F,  F,       A,        A,        A,    A,    N]),
+    ("/cahier/groupes/{latin}/devoir-a-rendre",  [L,  F,      F,      F,  F,       A,        F,        F,    F,    N]),
+    ("/cahier/groupes/{grec}",                   [L,  N,      N,      N,  N,       N,        N,        N,    N,    A]),
+    ("/cahier/groupes/{grec}/nouvelle",          [L,  N,      N,      N,  N,       N,        N,        N,    N,    A]),
+    ("/cahier/seances/{lesson}",                 [L,  A,      A,      N,  A,       A,        A,        A,    A,    N]),
+    ("/cahier/seances/{lesson}/modifier",        [L,  F,      F,      N,  F,       A,        F,        F,    F,    N]),
+    ("/rendus/{assignment}",                     [L,  A,      A,      N,  A,       A,        A,        A,    A,    N]),
+];
+
+/// Writes: each allowed cell must have its effect (one more lesson, one more
+/// assignment, one more file), each refused cell none.
+#[rustfmt::skip]
+const GROUP_POST_MATRIX: &[(&str, [Outcome; 10])] = &[
+    //                                          anon pupil_a pupil_b noe parent_a teacher_a teacher_b staff admin other_teacher
+    ("/cahier/groupes/{latin}",                  [L,  F,      F,      F,  F,       A,        F,        F,    F,    N]),
+    ("/cahier/groupes/{latin}/devoirs-a-rendre", [L,  F,      F,      F,  F,       A,        F,        F,    F,    N]),
+    ("/cahier/groupes/{grec}",                   [L,  N,      N,      N,  N,       N,        N,        N,    N,    A]),
+    ("/cahier/seances/{lesson}/fichiers",        [L,  F,      F,      N,  F,       A,        F,        F,    F,    N]),
+];
+
+struct GroupWorld {
+    t: TestApp,
+    f: Fixture,
+    g: GroupFixture,
+    noe: String,
+    lesson: i64,
+    assignment: i64,
+}
+
+async fn group_world() -> GroupWorld {
+    let t = spawn_app().await;
+    let f = seed_fixture(&t).await;
+    let g = seed_groups(&t, &f).await;
+    let (_, noe) = add_person(&t, &f, Role::Pupil, "Noé", "Alpha", Some(f.class_a), None).await;
+    let teacher = t.app.store.actor(f.id("teacher_a")).await.unwrap().unwrap();
+    let client = cartable_app::auth::ClientInfo::default();
+    let target = cartable_domain::Target::Group(g.latin);
+    let lesson = t
+        .app
+        .write_lesson(
+            &teacher,
+            target,
+            cartable_app::lessons::LessonDraft {
+                lesson_date: "2026-09-01".into(),
+                homework: "Rosa, rosae".into(),
+                due_date: "2026-09-03".into(),
+                ..Default::default()
+            },
+            &client,
+        )
+        .await
+        .unwrap();
+    let assignment = t
+        .app
+        .create_assignment(
+            &teacher,
+            target,
+            cartable_app::assignments::AssignmentDraft {
+                title: "Version".into(),
+                due_date: "2026-09-10".into(),
+                accepts_text: true,
+                ..Default::default()
+            },
+            &client,
+        )
+        .await
+        .unwrap();
+    GroupWorld {
+        t,
+        f,
+        g,
+        noe,
+        lesson,
+        assignment,
+    }
+}
+
+impl GroupWorld {
+    fn resolve(&self, template: &str) -> String {
+        template
+            .replace("{latin}", &self.g.latin.0.to_string())
+            .replace("{grec}", &self.g.other_group.0.to_string())
+            .replace("{lesson}", &self.lesson.to_string())
+            .replace("{assignment}", &self.assignment.to_string())
+    }
+
+    async fn client(&self, actor: Option<&str>) -> TestClient {
+        match actor {
+            None => self.t.client(),
+            Some("noe") => self.t.signed_in(&self.noe).await,
+            Some(key) => self.t.signed_in(self.f.login(key)).await,
+        }
+    }
+
+    /// What the writes of the POST matrix change: lessons of each group,
+    /// assignments of Latin, files of the lesson.
+    async fn written(&self) -> (usize, usize, usize, usize) {
+        let store = &self.t.app.store;
+        let lessons = |school, group| async move {
+            store
+                .target_lessons(
+                    school,
+                    cartable_domain::Target::Group(group),
+                    "2026-01-01",
+                    "2027-12-31",
+                    i64::MAX,
+                    true,
+                )
+                .await
+                .unwrap()
+                .len()
+        };
+        let assignments = store
+            .cohort_assignments(
+                self.f.school_a,
+                &cartable_store::Cohorts {
+                    classes: Vec::new(),
+                    groups: vec![self.g.latin],
+                },
+                0,
+            )
+            .await
+            .unwrap()
+            .len();
+        let files = store
+            .lesson(self.f.school_a, self.lesson)
+            .await
+            .unwrap()
+            .unwrap()
+            .attachments
+            .len();
+        (
+            lessons(self.f.school_a, self.g.latin).await,
+            lessons(self.f.school_b, self.g.other_group).await,
+            assignments,
+            files,
+        )
+    }
+}
+
+#[tokio::test]
+async fn group_pages_answer_exactly_the_allowed_set() {
+    let w = group_world().await;
+    let mut clients = Vec::new();
+    for actor in GROUP_ACTORS {
+        clients.push((actor_label(actor), w.client(actor).await));
+    }
+    let mut mismatches = Vec::new();
+    let mut observed = Vec::new();
+    for (template, expected_row) in GROUP_GET_MATRIX {
+        let path = w.resolve(template);
+        let mut cells = Vec::new();
+        for ((actor, client), expected) in clients.iter().zip(expected_row) {
+            let got = classify(client.get(&path).await, None).await;
+            cells.push(got.as_ref().map_or("?".to_string(), |o| o.to_string()));
+            if got.as_ref() != Ok(expected) {
+                mismatches.push(Mismatch {
+                    route: format!("GET {template} ({path})"),
+                    actor: actor.to_string(),
+                    expected: format!("{expected:?}"),
+                    got: got.map_or_else(|e| e, |o| format!("{o:?}")),
+                });
+            }
+        }
+        observed.push((format!("GET {template}"), cells));
+    }
+    println!("{}", render_observed(&GROUP_ACTORS, &observed));
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        report("group GET", &mismatches)
+    );
+}
+
+#[tokio::test]
+async fn group_writes_answer_exactly_the_allowed_set_and_refusals_write_nothing() {
+    let w = group_world().await;
+    let lesson_fields: &[(&str, &str)] = &[
+        ("matiere", "Latin"),
+        ("date", "2026-09-01"),
+        ("travail", "Apprendre rosa"),
+        ("pour_le", "2026-09-03"),
+    ];
+    let assignment_fields: &[(&str, &str)] =
+        &[("titre", "Thème"), ("date", "2026-09-12"), ("texte", "1")];
+    let mut mismatches = Vec::new();
+    let mut observed = Vec::new();
+    for (template, expected_row) in GROUP_POST_MATRIX {
+        let path = w.resolve(template);
+        let (fields, allowed_prefix) = if template.ends_with("/devoirs-a-rendre") {
+            (assignment_fields, "/rendus/".to_string())
+        } else if template.ends_with("/fichiers") {
+            (
+                &[][..],
+                format!("/cahier/seances/{}/modifier#documents", w.lesson),
+            )
+        } else {
+            (lesson_fields, "/cahier/seances/".to_string())
+        };
+        let mut cells = Vec::new();
+        for (actor, expected) in GROUP_ACTORS.iter().zip(expected_row) {
+            let client = w.client(*actor).await;
+            let before = w.written().await;
+            let token = client.csrf().await;
+            let mut form = cartable_testkit::reqwest::multipart::Form::new().text("csrf", token);
+            for (k, v) in fields {
+                form = form.text(k.to_string(), v.to_string());
+            }
+            form = form.part(
+                "fichier",
+                cartable_testkit::reqwest::multipart::Part::bytes(b"%PDF-1.4\n".to_vec())
+                    .file_name("doc.pdf"),
+            );
+            let resp = client
+                .http
+                .post(format!("{}{}", client.base, path))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let location = header(&resp, "location");
+            let mut got = if resp.status() == StatusCode::SEE_OTHER
+                && location.starts_with(&allowed_prefix)
+            {
+                Ok(Outcome::Allowed)
+            } else {
+                classify(resp, None).await
+            };
+            let after = w.written().await;
+            let changed = after != before;
+            if changed != (got == Ok(Outcome::Allowed)) {
+                got = Err(format!(
+                    "{} but what is stored went from {before:?} to {after:?}",
+                    got.map_or_else(|e| e, |o| format!("{o:?}"))
+                ));
+            }
+            cells.push(got.as_ref().map_or("?".to_string(), |o| o.to_string()));
+            if got.as_ref() != Ok(expected) {
+                mismatches.push(Mismatch {
+                    route: format!("POST {template} ({path})"),
+                    actor: actor_label(*actor).to_string(),
+                    expected: format!("{expected:?}"),
+                    got: got.map_or_else(|e| e, |o| format!("{o:?}")),
+                });
+            }
+        }
+        observed.push((format!("POST {template}"), cells));
+    }
+    println!("{}", render_observed(&GROUP_ACTORS, &observed));
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        report("group POST", &mismatches)
+    );
+}

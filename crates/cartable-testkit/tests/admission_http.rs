@@ -209,7 +209,10 @@ async fn tickets_cannot_be_forged_copied_or_replayed() {
 
     // A forged ticket, or a's pass copied into another browser: a new place
     // at the back, not a way in.
-    for cookie in ["cartable_entree=1.1.AAAAAAAAAAAAAAAAAAAAAA".to_string(), pass.clone()] {
+    for cookie in [
+        "cartable_entree=1.1.AAAAAAAAAAAAAAAAAAAAAA".to_string(),
+        pass.clone(),
+    ] {
         let thief = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -284,13 +287,19 @@ async fn one_account_hammering_the_login_gets_429_in_french_but_the_school_does_
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
     let r = limited.expect("a limit");
-    assert_eq!(header(&r, "x-cartable-error").as_deref(), Some("rate_limited"));
+    assert_eq!(
+        header(&r, "x-cartable-error").as_deref(),
+        Some("rate_limited")
+    );
     let wait: u64 = header(&r, RETRY_AFTER.as_str()).unwrap().parse().unwrap();
     assert!(wait >= 1);
     assert!(r.text().await.unwrap().contains("Réessayez dans"));
     // Another pupil behind the same address still gets in.
     assert_eq!(
-        t.client().login(f.login("pupil_b"), PASSWORD).await.status(),
+        t.client()
+            .login(f.login("pupil_b"), PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
 }

@@ -3,6 +3,7 @@
 
 use cartable_app::auth::ClientInfo;
 use cartable_app::lessons::LessonDraft;
+use cartable_domain::Target;
 use cartable_testkit::*;
 
 /// The feed URL shown once on the page after creating it.
@@ -33,7 +34,7 @@ async fn pupils_and_parents_subscribe_to_their_homework() {
     t.app
         .write_lesson(
             &teacher,
-            f.class_a,
+            Target::Class(f.class_a),
             draft("Exercices 3, 4; page 52"),
             &ClientInfo::default(),
         )
@@ -42,7 +43,7 @@ async fn pupils_and_parents_subscribe_to_their_homework() {
     t.app
         .write_lesson(
             &other,
-            f.class_b,
+            Target::Class(f.class_b),
             draft("Autre classe"),
             &ClientInfo::default(),
         )

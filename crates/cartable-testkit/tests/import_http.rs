@@ -129,6 +129,56 @@ async fn preview_writes_nothing_then_apply_writes_once() {
 }
 
 #[tokio::test]
+async fn a_teachers_file_gives_teachers_their_groups() {
+    let t = spawn_app().await;
+    let f = seed_fixture(&t).await;
+    let admin = t.signed_in(f.login("admin")).await;
+    // The pupils' file makes the groups…
+    let pupils_file = "Nom;Prénom;Date de naissance;Classe;Regroupements\n\
+        Alpha;Léa;01/02/2013;6e A;Latin\n\
+        Bravo;Hugo;01/02/2013;6e B;Latin|Espagnol LV2\n";
+    let (_, preview) = upload(&admin, "", "eleves.csv", pupils_file.as_bytes().to_vec()).await;
+    let (status, _) = apply(&admin, &preview).await;
+    assert_eq!(status, 200);
+    // …the teachers' file names one in a "Classe ou regroupement" column,
+    // another in its own column.
+    let teachers_file =
+        "Nom;Prénom;Discipline;Classe ou regroupement;Classe ou regroupement;Groupes\n\
+        Tango;Camille;Mathématiques;6e A;latin;\n\
+        Uniform;Paul;Espagnol;6e B;;Espagnol LV2\n";
+    let (status, preview) =
+        upload(&admin, "", "profs.csv", teachers_file.as_bytes().to_vec()).await;
+    assert_eq!(status, 200, "{preview}");
+    assert!(
+        preview.contains("nouveau groupe enseigné : Latin"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("nouveau groupe enseigné : Espagnol LV2"),
+        "{preview}"
+    );
+    assert!(!preview.contains("inconnue"), "{preview}");
+    let (status, _) = apply(&admin, &preview).await;
+    assert_eq!(status, 200);
+    // Importing the same file again changes nothing.
+    let (_, again) = upload(&admin, "", "profs.csv", teachers_file.as_bytes().to_vec()).await;
+    assert!(!again.contains("nouveau groupe enseigné"), "{again}");
+
+    let teacher = t.signed_in(f.login("teacher_a")).await;
+    let (_, cahier) = teacher.get_text("/cahier").await;
+    assert!(
+        cahier.contains("Mes groupes") && cahier.contains(">Latin</a>"),
+        "{cahier}"
+    );
+    assert!(
+        !cahier.contains("Espagnol LV2</a> <small"),
+        "not Paul's group"
+    );
+    let actor = t.app.store.actor(f.id("teacher_b")).await.unwrap().unwrap();
+    assert_eq!(actor.groups.len(), 1, "Paul teaches Espagnol LV2");
+}
+
+#[tokio::test]
 async fn moved_pupil_is_moved_not_duplicated() {
     let t = spawn_app().await;
     let f = seed_fixture(&t).await;

@@ -40,8 +40,8 @@ use cartable_app::lessons::LessonDraft;
 use cartable_app::markdown::{looks_dangerous, XSS_CORPUS};
 use cartable_domain::calendar::Day;
 use cartable_domain::policy::Actor;
-use cartable_domain::{ClassId, SchoolId, UserId};
-use cartable_store::NewAttachment;
+use cartable_domain::{ClassId, SchoolId, Target, UserId};
+use cartable_store::{Cohorts, NewAttachment};
 use cartable_testkit::matrix::*;
 use cartable_testkit::reqwest::header::HeaderMap;
 use cartable_testkit::reqwest::multipart::{Form, Part};
@@ -245,7 +245,12 @@ fn draft(subject: &str, content: &str, publish: &str) -> LessonDraft {
 /// Writes a lesson through the use case (for the matrix's fixtures).
 async fn write_app(t: &TestApp, author: UserId, class: ClassId, d: LessonDraft) -> i64 {
     t.app
-        .write_lesson(&actor(t, author).await, class, d, &ClientInfo::default())
+        .write_lesson(
+            &actor(t, author).await,
+            Target::Class(class),
+            d,
+            &ClientInfo::default(),
+        )
         .await
         .expect("write_lesson through the use case")
 }
@@ -262,7 +267,10 @@ async fn done_mark(
         .store
         .homework_due(
             school,
-            &[class],
+            &Cohorts {
+                classes: vec![class],
+                groups: Vec::new(),
+            },
             WIDE.0,
             WIDE.1,
             t.app.now() + 365 * DAY,
@@ -278,7 +286,14 @@ async fn done_mark(
 async fn lesson_count(t: &TestApp, school: SchoolId, class: ClassId) -> usize {
     t.app
         .store
-        .class_lessons(school, class, WIDE.0, WIDE.1, t.app.now(), true)
+        .target_lessons(
+            school,
+            Target::Class(class),
+            WIDE.0,
+            WIDE.1,
+            t.app.now(),
+            true,
+        )
         .await
         .unwrap()
         .len()
@@ -2085,7 +2100,7 @@ async fn a_pupils_home_page_with_a_week_of_homework_stays_under_30_kb() {
             t.app
                 .write_lesson(
                     &teacher,
-                    f.class_a,
+                    Target::Class(f.class_a),
                     LessonDraft {
                         subject: subject.to_string(),
                         lesson_date: "2026-09-01".into(),

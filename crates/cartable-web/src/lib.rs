@@ -84,6 +84,19 @@ pub fn router(state: AppState) -> Router {
             get(lessons::edit_page).post(lessons::edit),
         )
         .route("/cahier/seances/{id}/supprimer", post(lessons::delete))
+        .route(
+            "/cahier/seances/{id}/fichiers/{file}/supprimer",
+            post(lessons::remove_file),
+        )
+        .route("/cahier/groupes/{id}/charge", get(lessons::group_workload))
+        .route(
+            "/cahier/groupes/{id}/nouvelle",
+            get(lessons::group_new_page),
+        )
+        .route(
+            "/cahier/groupes/{id}/devoir-a-rendre",
+            get(assignments::group_new_page),
+        )
         .route("/devoirs", get(lessons::due))
         .route("/devoirs-a-rendre", get(assignments::list))
         .route("/documents", get(documents::index))
@@ -145,6 +158,15 @@ pub fn router(state: AppState) -> Router {
             "/cahier/classes/{id}/devoirs-a-rendre",
             post(assignments::create),
         )
+        .route(
+            "/cahier/groupes/{id}",
+            get(lessons::group_week).post(lessons::group_create),
+        )
+        .route(
+            "/cahier/groupes/{id}/devoirs-a-rendre",
+            post(assignments::group_create),
+        )
+        .route("/cahier/seances/{id}/fichiers", post(lessons::add_files))
         .route("/rendus/{id}", get(assignments::show))
         .route("/rendus/{id}/rendre", post(assignments::hand_in))
         .route("/documents/dossiers/{id}/fichiers", post(documents::upload))

@@ -144,6 +144,8 @@ impl Action {
 
 /// All limiters of the node.
 pub struct RateLimits {
+    /// Off only for tests that replay a corpus through one account.
+    enabled: bool,
     by_account: HashMap<Action, Limiter<String>>,
     by_address: HashMap<Action, Limiter<IpAddr>>,
 }
@@ -151,6 +153,7 @@ pub struct RateLimits {
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
+            enabled: true,
             by_account: Action::ALL
                 .into_iter()
                 .map(|a| (a, Limiter::new(a.account_rate())))
@@ -164,6 +167,14 @@ impl Default for RateLimits {
 }
 
 impl RateLimits {
+    /// No limits: for tests that post a whole corpus as one pupil.
+    pub fn off() -> RateLimits {
+        RateLimits {
+            enabled: false,
+            ..RateLimits::default()
+        }
+    }
+
     /// Checks the address first (cheap to refuse a flood), then the account.
     pub fn check(
         &self,
@@ -171,6 +182,9 @@ impl RateLimits {
         account: Option<&str>,
         ip: Option<IpAddr>,
     ) -> Result<(), Duration> {
+        if !self.enabled {
+            return Ok(());
+        }
         let now = Instant::now();
         if let Some(ip) = ip {
             self.by_address[&action].check(&client_key(ip), now)?;

@@ -26,6 +26,9 @@ pub struct WebConfig {
     /// People let in per second, fixed: for tests and benchmarks only (an
     /// operator leaves it unset and the node measures its capacity).
     pub admission_rate: Option<f64>,
+    /// Rate limits per account and address (on unless a test replays a
+    /// corpus through one account).
+    pub rate_limits: bool,
 }
 
 impl WebConfig {
@@ -37,6 +40,7 @@ impl WebConfig {
             admission: true,
             metrics_token: None,
             admission_rate: None,
+            rate_limits: true,
         }
     }
 }
@@ -61,10 +65,14 @@ impl AppState {
         Admission::spawn_probe(&admission, app.hasher.clone());
         AppState {
             app,
-            web: Arc::new(web),
             admission,
             metrics: Arc::default(),
-            limits: Arc::default(),
+            limits: Arc::new(if web.rate_limits {
+                RateLimits::default()
+            } else {
+                RateLimits::off()
+            }),
+            web: Arc::new(web),
         }
     }
 }

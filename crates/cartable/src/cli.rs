@@ -122,4 +122,14 @@ pub enum AdminCommand {
     },
     /// Resets a password: the old one stops working, a new activation code is printed.
     ResetPassword { login: String },
+    /// Removes stored files no row points to (left by a crash during an upload).
+    SweepBlobs {
+        /// Only says what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Files written less than this many hours ago are left alone (uploads
+        /// in progress). 0 only while the server is stopped.
+        #[arg(long, default_value_t = 1)]
+        min_age_hours: u64,
+    },
 }

@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use cartable_app::blobs::FsBlobStore;
+use cartable_app::blobs::{human_size, FsBlobStore};
 use cartable_app::clock::SystemClock;
 use cartable_app::demo::{ensure_demo_school, DEMO_PASSWORD};
 use cartable_app::hashing::{HashCost, HashPool};
@@ -97,8 +98,11 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
                 seed: args.seed,
                 force: args.force,
             };
-            crate::seed::run(&app, &store, &redact(&config.database_url), &options).await?;
-            Ok(())
+            let seeded =
+                crate::seed::run(&app, &store, &redact(&config.database_url), &options).await;
+            // Closing checkpoints SQLite's WAL into the database file.
+            store.close().await;
+            Ok(seeded?)
         }
     }
 }
@@ -169,6 +173,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// The first sweep of orphan files, once the server has settled.
+const SWEEP_FIRST_AFTER: Duration = Duration::from_secs(30);
+
 async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(), RunError> {
     let web = WebConfig {
         cookie_secure: config.cookie_secure,
@@ -177,6 +184,7 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
         admission: config.admission,
         metrics_token: config.metrics_token.clone(),
         admission_rate: None,
+        rate_limits: true,
     };
     let server = ServerConfig {
         header_read_timeout: config.header_read_timeout,
@@ -184,15 +192,23 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
         max_connections_per_ip: config.max_connections_per_ip,
         ..ServerConfig::default()
     };
+    // In the background: readiness does not wait for a walk of the files.
+    let sweeper = tokio::spawn(app.clone().sweep_blobs_periodically(
+        SWEEP_FIRST_AFTER,
+        cartable_app::sweep::SWEEP_EVERY,
+        cartable_app::sweep::DEFAULT_MIN_AGE,
+    ));
     let routes = router(AppState::new(app, web));
-    serve(
+    let served = serve(
         listener,
         routes,
         server,
         Arc::new(ServerStats::default()),
         shutdown_signal(),
     )
-    .await?;
+    .await;
+    sweeper.abort();
+    served?;
     println!("Cartable arrêté.");
     Ok(())
 }
@@ -351,6 +367,55 @@ async fn admin(app: &App, cmd: AdminCommand) -> Result<(), RunError> {
                 })?;
             print_code(&issued);
         }
+        AdminCommand::SweepBlobs {
+            dry_run,
+            min_age_hours,
+        } => sweep_blobs(app, dry_run, min_age_hours).await?,
+    }
+    Ok(())
+}
+
+async fn sweep_blobs(app: &App, dry_run: bool, min_age_hours: u64) -> Result<(), RunError> {
+    let min_age = Duration::from_secs(min_age_hours.saturating_mul(3600));
+    let r = if dry_run {
+        app.find_orphan_blobs(min_age).await?
+    } else {
+        app.sweep_orphan_blobs(min_age).await?
+    };
+    println!(
+        "Fichiers examinés : {} (dont {} écrit(s) il y a moins de {min_age_hours} h, laissés de côté).",
+        r.scanned, r.too_recent
+    );
+    println!(
+        "Trouvés : {} fichier(s) qu'aucune donnée ne référence, {} envoi(s) inachevé(s) ; {} au total.",
+        r.orphans,
+        r.temp_files,
+        human_size(r.bytes)
+    );
+    if dry_run {
+        println!("Simulation : rien n'a été supprimé. Relancez sans --dry-run pour supprimer.");
+    } else {
+        println!(
+            "Supprimés : {} fichier(s) orphelin(s), {} envoi(s) inachevé(s) ; {} libérés.",
+            r.orphans_removed,
+            r.temp_removed,
+            human_size(r.bytes_freed)
+        );
+    }
+    println!(
+        "examines={} orphelins={} inacheves={} supprimes={} octets_liberes={} echecs={}",
+        r.scanned,
+        r.orphans,
+        r.temp_files,
+        r.removed(),
+        r.bytes_freed,
+        r.failures
+    );
+    if r.failures > 0 {
+        return Err(RunError::Usage(format!(
+            "{} fichier(s) n'ont pas pu être supprimés (voir le journal) : relancez plus tard.",
+            r.failures
+        )));
     }
     Ok(())
 }

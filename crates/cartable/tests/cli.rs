@@ -187,3 +187,60 @@ fn errors_are_clear_and_exit_non_zero() {
     assert!(ok);
     assert!(out.contains("Migrations appliquées"));
 }
+
+/// Writes a file under the data directory's file store, last written `hours_ago`.
+fn stored_file(data_dir: &Path, rel: &str, hours_ago: u64) -> std::path::PathBuf {
+    let path = data_dir.join("files").join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"%PDF-1.7 coupe par un crash").unwrap();
+    let when = std::time::SystemTime::now() - Duration::from_secs(hours_ago * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    path
+}
+
+#[test]
+fn sweep_blobs_previews_then_removes_old_orphans_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // Any admin command sets up the database and the file store.
+    let (ok, _, err) = cartable(dir.path(), &["migrate"]);
+    assert!(ok, "{err}");
+    let old = stored_file(dir.path(), "ab/cd/abcd0123456789abcdef0123456789ab", 3);
+    let fresh = stored_file(dir.path(), "12/34/12340123456789abcdef0123456789ab", 0);
+    let old_temp = stored_file(dir.path(), "tmp/00ff00ff.part", 3);
+
+    let (ok, preview, err) = cartable(dir.path(), &["admin", "sweep-blobs", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        preview.contains("Fichiers examinés : 2 (dont 1 écrit(s) il y a moins de 1 h"),
+        "{preview}"
+    );
+    assert!(preview.contains("rien n'a été supprimé"), "{preview}");
+    assert!(
+        preview.contains("examines=2 orphelins=1 inacheves=1 supprimes=0"),
+        "{preview}"
+    );
+    assert!(old.exists() && fresh.exists() && old_temp.exists());
+
+    let (ok, swept, err) = cartable(dir.path(), &["admin", "sweep-blobs"]);
+    assert!(ok, "{err}");
+    assert!(
+        swept.contains("Supprimés : 1 fichier(s) orphelin(s), 1 envoi(s) inachevé(s)"),
+        "{swept}"
+    );
+    assert!(swept.contains("supprimes=2"), "{swept}");
+    assert!(!old.exists() && !old_temp.exists());
+    assert!(fresh.exists(), "an upload of the last hour is left alone");
+
+    let (ok, out, err) = cartable(
+        dir.path(),
+        &["admin", "sweep-blobs", "--min-age-hours", "0"],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("supprimes=1"), "{out}");
+    assert!(!fresh.exists());
+}

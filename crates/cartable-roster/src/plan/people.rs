@@ -42,6 +42,8 @@ pub(super) struct Wanted {
     pub guardians: Vec<Given<usize>>,
     pub teachings: Vec<Given<Place<ClassId>>>,
     pub heads: Vec<Given<Place<ClassId>>>,
+    /// Teacher: groups taught.
+    pub teaching_groups: Vec<Given<Place<GroupId>>>,
 }
 
 /// One person, existing or new, with what identifies them for matching.

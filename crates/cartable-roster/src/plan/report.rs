@@ -426,18 +426,62 @@ fn teacher_links(
             ));
         }
     }
-    if said.is_empty() {
-        return;
+    if !said.is_empty() {
+        links.push(RosterOp::SetTeachings {
+            teacher: e.slot,
+            classes: wanted
+                .iter()
+                .map(|(t, head)| (class_ref(t.value), *head))
+                .collect(),
+        });
     }
-    links.push(RosterOp::SetTeachings {
-        teacher: e.slot,
-        classes: wanted
-            .iter()
-            .map(|(t, head)| (class_ref(t.value), *head))
-            .collect(),
-    });
     for (line, text) in said {
         changes.add(line, text);
+    }
+    teacher_groups(p, e, first_line, before, links, changes);
+}
+
+/// The groups a teacher's file names replace the groups they teach.
+fn teacher_groups(
+    p: &Planner,
+    e: &Entry,
+    first_line: usize,
+    before: Option<&SnapshotPerson>,
+    links: &mut Vec<RosterOp>,
+    changes: &mut Changes,
+) {
+    let current: BTreeSet<GroupId> = before.map(|b| b.teaches_groups.clone()).unwrap_or_default();
+    let wanted = &e.wanted.teaching_groups;
+    let added: Vec<&Given<Place<GroupId>>> = wanted
+        .iter()
+        .filter(|g| !matches!(g.value, Place::Existing(id) if current.contains(&id)))
+        .collect();
+    let removed: Vec<GroupId> = current
+        .iter()
+        .filter(|id| !wanted.iter().any(|g| g.value == Place::Existing(**id)))
+        .copied()
+        .collect();
+    if added.is_empty() && removed.is_empty() {
+        return;
+    }
+    links.push(RosterOp::SetTeacherGroups {
+        teacher: e.slot,
+        groups: wanted.iter().map(|g| group_ref(g.value)).collect(),
+    });
+    for g in added {
+        changes.add(
+            g.line,
+            format!("nouveau groupe enseigné : {}", p.groups.name(g.value)),
+        );
+    }
+    for id in removed {
+        changes.add(
+            first_line,
+            format!(
+                "groupe enseigné retiré : {}",
+                p.groups.name(Place::Existing(id))
+            ),
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 //! plans nothing).
 
 use cartable_domain::roster::{
-    ClassRef, LineOutcome, PersonRef, RosterKind, RosterOp, RosterPlan, RosterSnapshot,
+    ClassRef, GroupRef, LineOutcome, PersonRef, RosterKind, RosterOp, RosterPlan, RosterSnapshot,
     SnapshotPerson,
 };
 use cartable_domain::{ClassId, GroupId, Role, UserId};
@@ -385,6 +385,140 @@ fn teacher_subject_changes_and_several_subjects() {
         ]
     );
     assert_idempotent(text, &school());
+}
+
+// ---- teachers of groups ----
+
+const TEACHERS_OF_GROUPS: &str =
+    "Nom;Prénom;Discipline;Classe ou regroupement;Classe ou regroupement;Groupes\n\
+    Bernard;Hélène;Mathématiques;4e A;LATIN;\n\
+    Leroy;Paul;Espagnol;3e A;;Espagnol LV2 gr1|Espagnol LV2 gr2\n";
+
+fn teacher_groups_op(p: &RosterPlan, teacher: PersonRef) -> Option<Vec<GroupRef>> {
+    p.ops.iter().find_map(|op| match op {
+        RosterOp::SetTeacherGroups { teacher: t, groups } if *t == teacher => Some(groups.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_class_column_naming_a_group_and_a_groups_column_make_group_teachings() {
+    let p = plan_of(TEACHERS_OF_GROUPS, &school());
+    assert_eq!(
+        outcomes(&p),
+        [
+            update(&["nouveau groupe enseigné : Latin"]),
+            LineOutcome::Create
+        ]
+    );
+    // "LATIN" is the school's Latin group (folded), not an unknown class.
+    assert_eq!(
+        teacher_groups_op(&p, PersonRef::Existing(UserId(300))),
+        Some(vec![GroupRef::Existing(GroupId(10))])
+    );
+    // Names in a groups column create the groups, once each.
+    let created: Vec<String> = p
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            RosterOp::CreateGroup { name } => Some(name.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created, ["Espagnol LV2 gr1", "Espagnol LV2 gr2"]);
+    assert_eq!(
+        teacher_groups_op(&p, PersonRef::New(0)),
+        Some(vec![GroupRef::New(0), GroupRef::New(1)])
+    );
+    // Classes stay as they were: Hélène keeps 4e A as professeur principal.
+    assert_eq!(
+        count(&p, |op| matches!(
+            op,
+            RosterOp::SetTeachings {
+                teacher: PersonRef::Existing(_),
+                ..
+            }
+        )),
+        0
+    );
+    let after = assert_idempotent(TEACHERS_OF_GROUPS, &school());
+    let helene = &find(&after, Role::Teacher, "Bernard", "Hélène")[0];
+    assert_eq!(helene.teaches_groups, [GroupId(10)].into());
+    assert_eq!(helene.teaches, [(ClassId(1), true)].into());
+    let paul = &find(&after, Role::Teacher, "Leroy", "Paul")[0];
+    assert_eq!(paul.teaches_groups.len(), 2);
+    assert_eq!(after.groups.len(), 3);
+}
+
+#[test]
+fn a_group_created_by_an_earlier_line_can_be_named_in_a_class_column() {
+    let text = "Nom;Prénom;Discipline;Classe;Groupes\n\
+        Leroy;Paul;Espagnol;3e A;Esp 1\n\
+        Roux;Anaïs;Espagnol;esp 1;\n";
+    let p = plan_of(text, &school());
+    assert_eq!(outcomes(&p), [LineOutcome::Create, LineOutcome::Create]);
+    assert_eq!(
+        count(&p, |op| matches!(op, RosterOp::CreateGroup { .. })),
+        1
+    );
+    assert_eq!(
+        teacher_groups_op(&p, PersonRef::New(1)),
+        Some(vec![GroupRef::New(0)])
+    );
+    assert_idempotent(text, &school());
+}
+
+#[test]
+fn group_teachings_are_replaced_and_left_alone_by_files_without_them() {
+    let school = assert_idempotent(TEACHERS_OF_GROUPS, &school());
+    // The same teacher without the group: it is taken away.
+    let text = "Nom;Prénom;Discipline;Classe\nBernard;Hélène;Mathématiques;4e A\n";
+    let p = plan_of(text, &school);
+    assert_eq!(outcomes(&p), [update(&["groupe enseigné retiré : Latin"])]);
+    assert_eq!(
+        teacher_groups_op(&p, PersonRef::Existing(UserId(300))),
+        Some(vec![])
+    );
+    assert_idempotent(text, &school);
+    // A file that says nothing of classes or groups changes neither.
+    let text = "Nom;Prénom;Discipline\nBernard;Hélène;Mathématiques\n";
+    let p = plan_of(text, &school);
+    assert_eq!(outcomes(&p), [LineOutcome::Unchanged]);
+    assert!(p.ops.is_empty());
+}
+
+#[test]
+fn a_head_teacher_yes_on_a_row_with_a_group_heads_only_the_class() {
+    let text = "Nom;Prénom;Discipline;Classe;Classe;Professeur principal\n\
+        Bernard;Hélène;Mathématiques;3e B;Latin;oui\n";
+    let p = plan_of(text, &school());
+    assert_eq!(
+        outcomes(&p),
+        [update(&[
+            "nouvelle classe : 3e B",
+            "professeur principal : 3e B",
+            "classe retirée : 4e A",
+            "nouveau groupe enseigné : Latin",
+        ])]
+    );
+    assert!(p.ops.contains(&RosterOp::SetTeachings {
+        teacher: PersonRef::Existing(UserId(300)),
+        classes: vec![(ClassRef::Existing(ClassId(2)), true)],
+    }));
+    assert_idempotent(text, &school());
+}
+
+#[test]
+fn a_name_that_is_neither_class_nor_group_is_still_refused() {
+    let text = "Nom;Prénom;Discipline;Classe;Groupes\nLeroy;Paul;Français;Grec;Latin\n";
+    let p = plan_of(text, &school());
+    assert_eq!(
+        outcomes(&p),
+        [rejected(
+            "classe inconnue « Grec » : importez d'abord les élèves"
+        )]
+    );
+    assert!(p.ops.is_empty(), "a refused line creates no group either");
 }
 
 #[test]

@@ -3,30 +3,31 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use cartable_domain::{ClassId, SchoolId, UserId};
+use cartable_domain::{SchoolId, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::groups::{cohort_condition, columns_of, ensure_target, pupil_of, pupils_of, target_of};
 use super::rows::{self, SUMMARY_COLUMNS};
 use super::{attachments, bool_int, SqlStore};
 use crate::{
-    AssignmentRepo, AssignmentRow, FeedbackRow, NewAssignment, NewFeedback, NewSubmission,
+    AssignmentRepo, AssignmentRow, Cohorts, FeedbackRow, NewAssignment, NewFeedback, NewSubmission,
     PupilWork, StoreError, StoreResult, SubmissionRow, SubmitOutcome,
 };
 
 const ASSIGNMENT_COLUMNS: &str =
-    "a.id, a.class_id, c.name AS class_name, a.author_id, u.first_name, u.last_name, \
+    "a.id, a.class_id, a.group_id, COALESCE(c.name, g.name) AS target_name, a.author_id, u.first_name, u.last_name, \
      a.subject, a.title, a.instructions_html, a.due_at, a.accepts_files, a.accepts_text";
-const ASSIGNMENT_FROM: &str =
-    "assignments a JOIN classes c ON c.id = a.class_id JOIN users u ON u.id = a.author_id";
+const ASSIGNMENT_FROM: &str = "assignments a LEFT JOIN classes c ON c.id = a.class_id \
+     LEFT JOIN pupil_groups g ON g.id = a.group_id JOIN users u ON u.id = a.author_id";
 const SUBMISSION_COLUMNS: &str =
     "s.id, s.assignment_id, s.pupil_id, s.text_md, s.text_html, s.text_sha256, s.submitted_at, s.late";
 
 fn assignment_row(r: &AnyRow) -> StoreResult<AssignmentRow> {
     Ok(AssignmentRow {
         id: r.try_get("id")?,
-        class_id: ClassId(r.try_get("class_id")?),
-        class_name: r.try_get("class_name")?,
+        target: target_of(r)?,
+        target_name: r.try_get("target_name")?,
         author_id: UserId(r.try_get("author_id")?),
         author_name: format!(
             "{} {}",
@@ -62,21 +63,16 @@ fn submission_row(r: &AnyRow) -> StoreResult<SubmissionRow> {
 impl AssignmentRepo for SqlStore {
     async fn create_assignment(&self, a: &NewAssignment) -> StoreResult<i64> {
         let mut tx = self.begin_write().await?;
-        let class = sqlx::query("SELECT 1 AS one FROM classes WHERE id = $1 AND school_id = $2")
-            .bind(a.class_id.0)
-            .bind(a.school_id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if class.is_none() {
-            return Err(StoreError::NotFound(format!("class #{}", a.class_id)));
-        }
+        ensure_target(&mut tx, a.school_id, a.target).await?;
+        let (class_id, group_id) = columns_of(a.target);
         let id: i64 = sqlx::query(
-            "INSERT INTO assignments (school_id, class_id, author_id, subject, title, instructions_md, instructions_html, \
+            "INSERT INTO assignments (school_id, class_id, group_id, author_id, subject, title, instructions_md, instructions_html, \
                due_at, accepts_files, accepts_text, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(a.school_id.0)
-        .bind(a.class_id.0)
+        .bind(class_id)
+        .bind(group_id)
         .bind(a.author_id.0)
         .bind(&a.subject)
         .bind(&a.title)
@@ -120,23 +116,19 @@ impl AssignmentRepo for SqlStore {
         }
     }
 
-    async fn class_assignments(
+    async fn cohort_assignments(
         &self,
         school: SchoolId,
-        classes: &[ClassId],
+        cohorts: &Cohorts,
         since: i64,
     ) -> StoreResult<Vec<AssignmentRow>> {
-        if classes.is_empty() {
+        if cohorts.is_empty() {
             return Ok(Vec::new());
         }
-        let list = classes
-            .iter()
-            .map(|c| c.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let wanted = cohort_condition("a", cohorts);
         let rows = sqlx::query(&format!(
             "SELECT {ASSIGNMENT_COLUMNS} FROM {ASSIGNMENT_FROM} \
-             WHERE a.school_id = $1 AND a.class_id IN ({list}) AND a.due_at >= $2 ORDER BY a.due_at, a.id"
+             WHERE a.school_id = $1 AND {wanted} AND a.due_at >= $2 ORDER BY a.due_at, a.id"
         ))
         .bind(school.0)
         .bind(since)
@@ -157,11 +149,11 @@ impl AssignmentRepo for SqlStore {
             return Ok(SubmitOutcome::Replayed(first));
         }
         let mut tx = self.begin_write().await?;
-        // Only a pupil enrolled in the assignment's class, in its school.
-        let allowed = sqlx::query(
-            "SELECT 1 AS one FROM assignments a JOIN enrolments e ON e.class_id = a.class_id AND e.pupil_id = $2 \
-             WHERE a.id = $1 AND a.school_id = $3",
-        )
+        // Only a pupil of the assignment's class or group, in its school.
+        let allowed = sqlx::query(&format!(
+            "SELECT 1 AS one FROM assignments a WHERE a.id = $1 AND a.school_id = $3 AND {}",
+            pupil_of("a", "$2")
+        ))
         .bind(s.assignment_id)
         .bind(s.pupil_id.0)
         .bind(s.school_id.0)
@@ -283,10 +275,13 @@ impl AssignmentRepo for SqlStore {
         school: SchoolId,
         assignment: i64,
     ) -> StoreResult<Vec<PupilWork>> {
+        // A group's members come from several classes: each one's class is shown.
         let pupils = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, NULL AS detail FROM assignments a \
-             JOIN enrolments e ON e.class_id = a.class_id JOIN users u ON u.id = e.pupil_id \
-             WHERE a.id = $1 AND a.school_id = $2 ORDER BY u.last_name, u.first_name, u.id"
+            "SELECT {SUMMARY_COLUMNS}, CASE WHEN a.group_id IS NULL THEN NULL ELSE c.name END AS detail \
+             FROM assignments a JOIN users u ON u.id IN ({}) \
+             LEFT JOIN enrolments en ON en.pupil_id = u.id LEFT JOIN classes c ON c.id = en.class_id \
+             WHERE a.id = $1 AND a.school_id = $2 ORDER BY u.last_name, u.first_name, u.id",
+            pupils_of("a")
         ))
         .bind(assignment)
         .bind(school.0)
@@ -377,11 +372,14 @@ impl AssignmentRepo for SqlStore {
         now: i64,
     ) -> StoreResult<()> {
         let done = sqlx::query(
-            "INSERT INTO assignment_feedback (assignment_id, pupil_id, school_id, feedback_md, feedback_html, mark, returned_at) \
-             SELECT a.id, e.pupil_id, a.school_id, $4, $5, $6, $7 FROM assignments a \
-             JOIN enrolments e ON e.class_id = a.class_id AND e.pupil_id = $2 WHERE a.id = $1 AND a.school_id = $3 \
-             ON CONFLICT (assignment_id, pupil_id) DO UPDATE SET feedback_md = excluded.feedback_md, \
-               feedback_html = excluded.feedback_html, mark = excluded.mark, returned_at = excluded.returned_at",
+            &format!(
+                "INSERT INTO assignment_feedback (assignment_id, pupil_id, school_id, feedback_md, feedback_html, mark, returned_at) \
+                 SELECT a.id, u.id, a.school_id, $4, $5, $6, $7 FROM assignments a JOIN users u ON u.id = $2 \
+                 WHERE a.id = $1 AND a.school_id = $3 AND {} \
+                 ON CONFLICT (assignment_id, pupil_id) DO UPDATE SET feedback_md = excluded.feedback_md, \
+                   feedback_html = excluded.feedback_html, mark = excluded.mark, returned_at = excluded.returned_at",
+                pupil_of("a", "u.id")
+            ),
         )
         .bind(assignment)
         .bind(pupil.0)

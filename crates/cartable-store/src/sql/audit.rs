@@ -33,18 +33,29 @@ impl AuditRepo for SqlStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEvent {
-                    school_id: rows::opt_school(r, "school_id")?,
-                    actor_id: r.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    ip: r.try_get("ip")?,
-                    detail: r.try_get("detail")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
     }
+
+    async fn platform_audit_log(&self, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT school_id, actor_id, action, target, ip, detail, at FROM audit_log \
+             WHERE school_id IS NULL ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event).collect()
+    }
+}
+
+fn event(r: &sqlx::any::AnyRow) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
+        school_id: rows::opt_school(r, "school_id")?,
+        actor_id: r.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        ip: r.try_get("ip")?,
+        detail: r.try_get("detail")?,
+        at: r.try_get("at")?,
+    })
 }

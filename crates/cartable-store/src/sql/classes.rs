@@ -7,7 +7,7 @@ use super::SqlStore;
 use crate::{ChildSummary, ClassRepo, ClassSummary, StoreResult, TeacherOfClass, UserSummary};
 
 const CLASS_COLUMNS: &str =
-    "c.id, c.name, (SELECT COUNT(*) FROM enrolments e WHERE e.class_id = c.id) AS pupils";
+    "c.id, c.name, (SELECT COUNT(*) FROM enrolments e WHERE e.school_id = c.school_id AND e.class_id = c.id) AS pupils";
 
 #[async_trait]
 impl ClassRepo for SqlStore {

@@ -3,25 +3,30 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use cartable_domain::{ClassId, SchoolId, UserId};
+use cartable_domain::{SchoolId, Target, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::groups::{cohort_condition, columns_of, ensure_target, pupil_of, target_of};
 use super::{attachments, bool_int, rows, SqlStore};
-use crate::{DueHomework, LessonFields, LessonRepo, LessonRow, NewLesson, StoreError, StoreResult};
+use crate::{
+    AttachmentRow, Cohorts, DueHomework, LessonFields, LessonRepo, LessonRow, NewAttachment,
+    NewLesson, StoreResult,
+};
 
-const LESSON_COLUMNS: &str = "l.id, l.class_id, c.name AS class_name, l.author_id, u.first_name, u.last_name, \
+const LESSON_COLUMNS: &str = "l.id, l.class_id, l.group_id, COALESCE(c.name, g.name) AS target_name, \
+     l.author_id, u.first_name, u.last_name, \
      l.subject, l.lesson_date, l.content_md, l.content_html, l.homework_md, l.homework_html, l.due_date, \
      l.workload_minutes, l.is_test, l.publish_at";
 
-const LESSON_FROM: &str =
-    "lessons l JOIN classes c ON c.id = l.class_id JOIN users u ON u.id = l.author_id";
+const LESSON_FROM: &str = "lessons l LEFT JOIN classes c ON c.id = l.class_id \
+     LEFT JOIN pupil_groups g ON g.id = l.group_id JOIN users u ON u.id = l.author_id";
 
 fn lesson_row(r: &AnyRow) -> StoreResult<LessonRow> {
     Ok(LessonRow {
         id: r.try_get("id")?,
-        class_id: ClassId(r.try_get("class_id")?),
-        class_name: r.try_get("class_name")?,
+        target: target_of(r)?,
+        target_name: r.try_get("target_name")?,
         author_id: UserId(r.try_get("author_id")?),
         author_name: format!(
             "{} {}",
@@ -48,25 +53,17 @@ fn lesson_row(r: &AnyRow) -> StoreResult<LessonRow> {
 impl LessonRepo for SqlStore {
     async fn create_lesson(&self, l: &NewLesson) -> StoreResult<i64> {
         let mut tx = self.begin_write().await?;
-        let class = sqlx::query("SELECT 1 AS one FROM classes WHERE id = $1 AND school_id = $2")
-            .bind(l.class_id.0)
-            .bind(l.school_id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if class.is_none() {
-            return Err(StoreError::NotFound(format!(
-                "class #{} in school {}",
-                l.class_id, l.school_id
-            )));
-        }
+        ensure_target(&mut tx, l.school_id, l.target).await?;
+        let (class_id, group_id) = columns_of(l.target);
         let f = &l.fields;
         let id: i64 = sqlx::query(
-            "INSERT INTO lessons (school_id, class_id, author_id, subject, lesson_date, content_md, content_html, \
+            "INSERT INTO lessons (school_id, class_id, group_id, author_id, subject, lesson_date, content_md, content_html, \
                homework_md, homework_html, due_date, workload_minutes, is_test, publish_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
         )
         .bind(l.school_id.0)
-        .bind(l.class_id.0)
+        .bind(class_id)
+        .bind(group_id)
         .bind(l.author_id.0)
         .bind(&f.subject)
         .bind(&f.lesson_date)
@@ -156,6 +153,73 @@ impl LessonRepo for SqlStore {
         Ok(Some(keys))
     }
 
+    async fn add_lesson_attachments(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+        files: &[NewAttachment],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let mine = sqlx::query(
+            "SELECT 1 AS one FROM lessons WHERE id = $1 AND school_id = $2 AND author_id = $3",
+        )
+        .bind(id)
+        .bind(school.0)
+        .bind(author.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if mine.is_none() {
+            return Ok(false);
+        }
+        attachments::insert(&mut tx, school, "lesson", id, files, now).await?;
+        sqlx::query("UPDATE lessons SET updated_at = $1 WHERE id = $2 AND school_id = $3")
+            .bind(now)
+            .bind(id)
+            .bind(school.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn remove_lesson_attachment(
+        &self,
+        school: SchoolId,
+        id: i64,
+        author: UserId,
+        attachment: i64,
+    ) -> StoreResult<Option<AttachmentRow>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM attachments a WHERE a.id = $1 AND a.school_id = $2 AND a.owner_kind = 'lesson' \
+               AND a.owner_id = $3 AND EXISTS (SELECT 1 FROM lessons l WHERE l.id = $3 AND l.school_id = $2 AND l.author_id = $4)",
+            attachments::COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(attachment)
+        .bind(school.0)
+        .bind(id)
+        .bind(author.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let removed = attachments::row(&row)?;
+        sqlx::query("DELETE FROM attachments WHERE id = $1 AND school_id = $2")
+            .bind(attachment)
+            .bind(school.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(removed))
+    }
+
     async fn lesson(&self, school: SchoolId, id: i64) -> StoreResult<Option<LessonRow>> {
         let row = sqlx::query(&format!(
             "SELECT {LESSON_COLUMNS} FROM {LESSON_FROM} WHERE l.school_id = $1 AND l.id = $2"
@@ -172,23 +236,27 @@ impl LessonRepo for SqlStore {
         }
     }
 
-    async fn class_lessons(
+    async fn target_lessons(
         &self,
         school: SchoolId,
-        class: ClassId,
+        target: Target,
         from: &str,
         to: &str,
         now: i64,
         include_unpublished: bool,
     ) -> StoreResult<Vec<LessonRow>> {
+        let (column, id) = match target {
+            Target::Class(c) => ("class_id", c.0),
+            Target::Group(g) => ("group_id", g.0),
+        };
         let rows = sqlx::query(&format!(
             "SELECT {LESSON_COLUMNS} FROM {LESSON_FROM} \
-             WHERE l.school_id = $1 AND l.class_id = $2 AND l.lesson_date >= $3 AND l.lesson_date <= $4 \
+             WHERE l.school_id = $1 AND l.{column} = $2 AND l.lesson_date >= $3 AND l.lesson_date <= $4 \
                AND ($5 = 1 OR l.publish_at <= $6) \
              ORDER BY l.lesson_date, l.subject, l.id"
         ))
         .bind(school.0)
-        .bind(class.0)
+        .bind(id)
         .bind(from)
         .bind(to)
         .bind(bool_int(include_unpublished))
@@ -205,24 +273,19 @@ impl LessonRepo for SqlStore {
     async fn homework_due(
         &self,
         school: SchoolId,
-        classes: &[ClassId],
+        cohorts: &Cohorts,
         from: &str,
         to: &str,
         now: i64,
         pupil: Option<UserId>,
     ) -> StoreResult<Vec<DueHomework>> {
-        if classes.is_empty() {
+        if cohorts.is_empty() {
             return Ok(Vec::new());
         }
-        // Class ids are integers from our own rows: safe to inline.
-        let list = classes
-            .iter()
-            .map(|c| c.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let wanted = cohort_condition("l", cohorts);
         let rows = sqlx::query(&format!(
             "SELECT {LESSON_COLUMNS} FROM {LESSON_FROM} \
-             WHERE l.school_id = $1 AND l.class_id IN ({list}) AND l.due_date IS NOT NULL \
+             WHERE l.school_id = $1 AND {wanted} AND l.due_date IS NOT NULL \
                AND l.due_date >= $2 AND l.due_date <= $3 AND l.publish_at <= $4 \
              ORDER BY l.due_date, l.subject, l.id"
         ))
@@ -274,13 +337,13 @@ impl LessonRepo for SqlStore {
         now: i64,
     ) -> StoreResult<()> {
         if done {
-            // Only a pupil of the lesson's class, in its school.
-            sqlx::query(
+            // Only a pupil of the lesson's class or group, in its school.
+            sqlx::query(&format!(
                 "INSERT INTO homework_done (lesson_id, pupil_id, school_id, done_at) \
-                 SELECT l.id, e.pupil_id, l.school_id, $4 FROM lessons l \
-                 JOIN enrolments e ON e.class_id = l.class_id AND e.pupil_id = $2 \
-                 WHERE l.id = $1 AND l.school_id = $3 ON CONFLICT DO NOTHING",
-            )
+                 SELECT l.id, u.id, l.school_id, $4 FROM lessons l JOIN users u ON u.id = $2 \
+                 WHERE l.id = $1 AND l.school_id = $3 AND {} ON CONFLICT DO NOTHING",
+                pupil_of("l", "u.id")
+            ))
             .bind(lesson)
             .bind(pupil.0)
             .bind(school.0)

@@ -63,6 +63,7 @@ impl RosterRepo for SqlStore {
                 groups: BTreeSet::new(),
                 children: BTreeSet::new(),
                 teaches: BTreeSet::new(),
+                teaches_groups: BTreeSet::new(),
             });
         }
         let person = |id: i64| index.get(&UserId(id)).copied();
@@ -103,6 +104,17 @@ impl RosterRepo for SqlStore {
                 people[i]
                     .teaches
                     .insert((ClassId(r.try_get("class_id")?), rows::flag(&r, "head")?));
+            }
+        }
+        for r in sqlx::query("SELECT teacher_id, group_id FROM teacher_groups WHERE school_id = $1")
+            .bind(s)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            if let Some(i) = person(r.try_get("teacher_id")?) {
+                people[i]
+                    .teaches_groups
+                    .insert(GroupId(r.try_get("group_id")?));
             }
         }
         Ok(RosterSnapshot {
@@ -317,6 +329,25 @@ impl Applier {
                     .bind(class.0)
                     .bind(s)
                     .bind(bool_int(*head))
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+            RosterOp::SetTeacherGroups { teacher, groups } => {
+                let teacher = self.person(tx, *teacher).await?;
+                sqlx::query("DELETE FROM teacher_groups WHERE teacher_id = $1 AND school_id = $2")
+                    .bind(teacher.0)
+                    .bind(s)
+                    .execute(&mut **tx)
+                    .await?;
+                for g in groups {
+                    let group = self.group(tx, *g).await?;
+                    sqlx::query(
+                        "INSERT INTO teacher_groups (teacher_id, group_id, school_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(teacher.0)
+                    .bind(group.0)
+                    .bind(s)
                     .execute(&mut **tx)
                     .await?;
                 }

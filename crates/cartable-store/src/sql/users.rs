@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use cartable_domain::policy::{Actor, PersonFacts};
-use cartable_domain::{ClassId, Role, SchoolId, UserId};
+use cartable_domain::{ClassId, GroupId, Role, SchoolId, UserId};
 use sqlx::Row;
 
 use super::rows::{self, SUMMARY_COLUMNS, USER_COLUMNS};
@@ -15,7 +15,22 @@ const CLASSES_OF_SQL: &str = "SELECT class_id FROM enrolments WHERE pupil_id = $
      UNION SELECT class_id FROM teachings WHERE teacher_id = $1 \
      UNION SELECT e.class_id FROM parent_links l JOIN enrolments e ON e.pupil_id = l.child_id WHERE l.parent_id = $1";
 
+/// Pupil: groups belonged to; teacher: groups taught; parent: the children's groups.
+const GROUPS_OF_SQL: &str = "SELECT group_id FROM group_members WHERE pupil_id = $1 \
+     UNION SELECT group_id FROM teacher_groups WHERE teacher_id = $1 \
+     UNION SELECT m.group_id FROM parent_links l JOIN group_members m ON m.pupil_id = l.child_id WHERE l.parent_id = $1";
+
 impl SqlStore {
+    async fn connected_groups(&self, user: UserId) -> StoreResult<BTreeSet<GroupId>> {
+        let rows = sqlx::query(GROUPS_OF_SQL)
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(GroupId(r.try_get("group_id")?)))
+            .collect()
+    }
+
     async fn connected_classes(&self, user: UserId) -> StoreResult<BTreeSet<ClassId>> {
         let rows = sqlx::query(CLASSES_OF_SQL)
             .bind(user.0)
@@ -193,16 +208,20 @@ impl UserRepo for SqlStore {
         } else {
             BTreeSet::new()
         };
-        let classes = if matches!(role, Role::Pupil | Role::Teacher | Role::Parent) {
-            self.connected_classes(id).await?
+        let (classes, groups) = if matches!(role, Role::Pupil | Role::Teacher | Role::Parent) {
+            (
+                self.connected_classes(id).await?,
+                self.connected_groups(id).await?,
+            )
         } else {
-            BTreeSet::new()
+            (BTreeSet::new(), BTreeSet::new())
         };
         Ok(Some(Actor {
             user_id: id,
             school_id: rows::opt_school(&r, "school_id")?,
             role,
             classes,
+            groups,
             children,
         }))
     }

@@ -225,6 +225,9 @@ pub struct Line {
     called: usize,
     /// When recent turns came, for the admission rate.
     recent_calls: VecDeque<Millis>,
+    /// Since when someone has been waiting without a break (the estimated
+    /// wait uses the turns actually given since then).
+    busy_since: Option<Millis>,
     /// (deadline, seq) for Called tickets, in call order.
     pickups: VecDeque<(Millis, u64)>,
     /// (admitted at, seq), for pass expiry, in order.
@@ -259,6 +262,7 @@ impl Line {
             refilled_at: 0,
             called: 0,
             recent_calls: VecDeque::new(),
+            busy_since: None,
             pickups: VecDeque::new(),
             admissions: VecDeque::new(),
             missed: VecDeque::new(),
@@ -333,6 +337,7 @@ impl Line {
         );
         self.lanes[lane as usize].push_back(school, seq);
         self.totals.queued += 1;
+        self.note_busy(now);
         match self.visit(now, seq) {
             Visit::Waiting(place) => Arrival::Waiting(place),
             // The pump let them in at once (a turn was free).
@@ -348,7 +353,7 @@ impl Line {
         };
         match ticket.state {
             State::Waiting { .. } => {
-                let place = self.place_of(seq);
+                let place = self.place_of(seq, now);
                 if let Some(State::Waiting {
                     last_seen,
                     refresh_ms,
@@ -462,6 +467,33 @@ impl Line {
             self.note_call(now);
             self.pickups.push_back((pickup_by, seq));
         }
+        self.note_busy(now);
+    }
+
+    fn note_busy(&mut self, now: Millis) {
+        if self.waiting() == 0 {
+            self.busy_since = None;
+        } else if self.busy_since.is_none() {
+            self.busy_since = Some(now);
+        }
+    }
+
+    /// Turns per second to promise: those really given while people waited
+    /// (over the last window, once there are a few seconds of them), which
+    /// smooths the probe's ups and downs and counts the turns skipped; the
+    /// set rate before that.
+    fn eta_rate(&self, now: Millis) -> f64 {
+        if let Some(since) = self.busy_since {
+            let start = since.max(now.saturating_sub(self.cfg.rate_window_ms));
+            let elapsed = now.saturating_sub(start);
+            if elapsed >= 3_000 {
+                let given = self.recent_calls.iter().filter(|t| **t >= start).count();
+                if given > 0 {
+                    return given as f64 * 1000.0 / elapsed as f64;
+                }
+            }
+        }
+        self.rate
     }
 
     fn admit(&mut self, seq: u64, now: Millis) {
@@ -550,7 +582,7 @@ impl Line {
         }
     }
 
-    fn place_of(&self, seq: u64) -> Place {
+    fn place_of(&self, seq: u64, now: Millis) -> Place {
         let ticket = &self.tickets[&seq];
         let lane_len = |l: Lane| self.lanes[l as usize].len as u64;
         let in_lane = self.lanes[ticket.lane as usize].ahead_of(ticket.school, seq);
@@ -569,7 +601,7 @@ impl Line {
         };
         let position = ahead + 1;
         // While people wait, turns are given at exactly the rate.
-        let eta_ms = (position as f64 / self.rate * 1000.0) as Millis;
+        let eta_ms = (position as f64 / self.eta_rate(now) * 1000.0) as Millis;
         let refresh_ms = (eta_ms / 3).clamp(self.cfg.min_refresh_ms, self.cfg.max_refresh_ms);
         Place {
             seq,
@@ -806,6 +838,27 @@ mod tests {
         assert_eq!(people[29].eta_ms, 15_000);
         assert_eq!(people[29].refresh_ms, 5_000);
         assert_eq!(people[0].refresh_ms, LineConfig::default().min_refresh_ms);
+    }
+
+    #[test]
+    fn the_estimated_wait_follows_the_turns_really_given_not_a_sudden_rate_change() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        let people: Vec<Place> = (0..30)
+            .map(|_| waiting(l.arrive(0, Lane::Normal, 1)))
+            .collect();
+        // Ten seconds at one per second, everyone refreshing.
+        for t in 1..=10u64 {
+            for p in &people {
+                let _ = l.visit(t * 1_000, p.seq);
+            }
+        }
+        // The probe now claims ten per second: the promise stays near what
+        // was seen (one per second), not ten times shorter.
+        l.set_rate(10.0, 10_000);
+        let last = place(&mut l, people[29].seq, 10_000);
+        let ratio = last.eta_ms as f64 / (last.position as f64 * 1000.0);
+        assert!((0.8..=1.25).contains(&ratio), "{last:?}");
     }
 
     #[test]

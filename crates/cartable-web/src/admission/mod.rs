@@ -78,7 +78,7 @@ impl Admission {
             line: Mutex::new(Line::new(LineConfig::default(), initial)),
             probe: Mutex::new(CapacityProbe::new(
                 ProbeConfig {
-                    target_hash_queue_ms: 150.0,
+                    target_hash_queue_ms: 100.0,
                     target_runtime_lag_ms: 60.0,
                     min_rate: line::MIN_RATE,
                     max_rate: 5_000.0,

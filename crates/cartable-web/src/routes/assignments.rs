@@ -12,20 +12,21 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use cartable_app::assignments::{AssignmentDraft, PupilAssignment, Receipt};
+use cartable_app::cohorts::TargetSummary;
 use cartable_app::AppError;
 use cartable_domain::calendar::Day;
-use cartable_domain::policy::{Action, Resource};
-use cartable_domain::{ClassId, Role, UserId};
-use cartable_store::{AssignmentRow, ChildSummary, ClassSummary, PupilWork};
+use cartable_domain::policy::{can, Action, Resource};
+use cartable_domain::{Role, Target, UserId};
+use cartable_store::{AssignmentRow, ChildSummary, PupilWork};
 use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
 use super::{authorize, limit, parse_id, render, school_of};
-use crate::ratelimit::Action as RateAction;
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser};
 use crate::layout::Layout;
+use crate::ratelimit::Action as RateAction;
 use crate::state::AppState;
 use crate::upload::read_upload_form;
 
@@ -50,7 +51,7 @@ struct ListPage {
     mine: Vec<PupilAssignment>,
     children: Vec<(ChildSummary, Vec<PupilAssignment>)>,
     taught: Vec<AssignmentRow>,
-    classes: Vec<ClassSummary>,
+    targets: Vec<TargetSummary>,
     now: i64,
 }
 
@@ -61,30 +62,44 @@ pub async fn list(
 ) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
     let actor = &session.actor;
-    let classes = if actor.role == Role::Teacher {
-        let mut taught = Vec::new();
+    // The classes and groups a teacher may set work for.
+    let mut targets = Vec::new();
+    if actor.role == Role::Teacher {
         for c in state.app.store.classes(school).await? {
-            if cartable_domain::policy::can(
+            let target = Target::Class(c.id);
+            if can(
                 actor,
                 Action::WriteLessons,
-                Resource::Class {
-                    school,
-                    class: c.id,
-                },
+                Resource::target(school, target),
             ) {
-                taught.push(c);
+                targets.push(TargetSummary {
+                    target,
+                    name: c.name,
+                    pupils: c.pupils,
+                });
             }
         }
-        taught
-    } else {
-        Vec::new()
-    };
+        for g in state.app.store.groups(school).await? {
+            let target = Target::Group(g.id);
+            if can(
+                actor,
+                Action::WriteLessons,
+                Resource::target(school, target),
+            ) {
+                targets.push(TargetSummary {
+                    target,
+                    name: g.name,
+                    pupils: g.pupils,
+                });
+            }
+        }
+    }
     let page = ListPage {
         layout: Layout::signed_in("Devoirs à rendre", &csrf, &session),
         mine: state.app.my_assignments(actor).await?,
         children: state.app.children_assignments(actor).await?,
         taught: state.app.taught_assignments(actor).await?,
-        classes,
+        targets,
         now: state.app.now(),
     };
     Ok(render(&page)?.into_response())
@@ -105,30 +120,25 @@ pub struct AssignmentValues {
 #[template(path = "rendu_form.html")]
 struct FormPage {
     layout: Layout,
-    class: ClassSummary,
+    target: TargetSummary,
     values: AssignmentValues,
     error: Option<String>,
 }
 
-async fn class_for_writing(
+/// The class or group of the actor's school they may set work for.
+async fn target_for_writing(
     state: &AppState,
     session: &cartable_app::auth::CurrentSession,
-    raw: &str,
-) -> WebResult<ClassSummary> {
+    target: Target,
+) -> WebResult<TargetSummary> {
     let school = school_of(&session.actor)?;
-    let id = ClassId(parse_id(raw)?);
-    let class = state
-        .app
-        .store
-        .class(school, id)
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let summary = state.app.target_summary(school, target).await?;
     authorize(
         &session.actor,
         Action::WriteLessons,
-        Resource::Class { school, class: id },
+        Resource::target(school, target),
     )?;
-    Ok(class)
+    Ok(summary)
 }
 
 pub async fn new_page(
@@ -137,10 +147,34 @@ pub async fn new_page(
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let class = class_for_writing(&state, &session, &id).await?;
+    let target = super::lessons::class_target(&id)?;
+    new_assignment_page(&state, &session, &csrf, target).await
+}
+
+pub async fn group_new_page(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let target = super::lessons::group_target(&id)?;
+    new_assignment_page(&state, &session, &csrf, target).await
+}
+
+async fn new_assignment_page(
+    state: &AppState,
+    session: &cartable_app::auth::CurrentSession,
+    csrf: &str,
+    target: Target,
+) -> WebResult<Response> {
+    let target = target_for_writing(state, session, target).await?;
     let page = FormPage {
-        layout: Layout::signed_in(format!("Devoir à rendre — {}", class.name), &csrf, &session),
-        class,
+        layout: Layout::signed_in(
+            format!("Devoir à rendre — {}", target.label_fr()),
+            csrf,
+            session,
+        ),
+        target,
         values: AssignmentValues {
             due_date: state.app.school_today().plus(7).iso(),
             due_time: "18:00".into(),
@@ -162,7 +196,34 @@ pub async fn create(
     parts: Parts,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> WebResult<Response> {
-    let class = class_for_writing(&state, &session, &id).await?;
+    let target = super::lessons::class_target(&id)?;
+    create_assignment(state, session, client, csrf, target, parts, multipart).await
+}
+
+pub async fn group_create(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    parts: Parts,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> WebResult<Response> {
+    let target = super::lessons::group_target(&id)?;
+    create_assignment(state, session, client, csrf, target, parts, multipart).await
+}
+
+async fn create_assignment(
+    state: AppState,
+    session: cartable_app::auth::CurrentSession,
+    client: cartable_app::auth::ClientInfo,
+    csrf: String,
+    target: Target,
+    parts: Parts,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> WebResult<Response> {
+    // Checked before a byte of the files is read.
+    let summary = target_for_writing(&state, &session, target).await?;
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
@@ -195,7 +256,7 @@ pub async fn create(
     };
     match state
         .app
-        .create_assignment(&session.actor, class.id, draft, &client)
+        .create_assignment(&session.actor, target, draft, &client)
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/rendus/{id}")).into_response()),
@@ -205,11 +266,11 @@ pub async fn create(
                 AppError::Invalid { .. } => {
                     let page = FormPage {
                         layout: Layout::signed_in(
-                            format!("Devoir à rendre — {}", class.name),
+                            format!("Devoir à rendre — {}", summary.label_fr()),
                             &csrf,
                             &session,
                         ),
-                        class,
+                        target: summary,
                         values,
                         error: Some(e.message_fr()),
                     };
@@ -521,7 +582,7 @@ pub async fn download_all(
     let stream = super::messages::file_stream(tokio::fs::File::from_std(file));
     let name = safe_zip_name(&format!(
         "{} - {}.zip",
-        assignment.class_name, assignment.title
+        assignment.target_name, assignment.title
     ));
     let mut resp = Response::new(Body::from_stream(stream));
     resp.headers_mut()

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use cartable_app::auth::CurrentSession;
 use cartable_domain::policy::{Action, Resource};
 use cartable_domain::{Role, SchoolId};
-use cartable_store::{ClassSummary, TeacherOfClass, UserSummary};
+use cartable_store::{ClassSummary, GroupSummary, TeacherOfClass, UserSummary};
 
 use super::{authorize, render};
 use crate::csrf::CsrfToken;
@@ -23,6 +23,7 @@ pub struct ClassCard {
 pub struct ChildCard {
     pub child: UserSummary,
     pub class: Option<ClassCard>,
+    pub groups: Vec<GroupSummary>,
 }
 
 pub struct ManagerCard {
@@ -45,6 +46,8 @@ struct HomePage {
     my_classes: Vec<ClassCard>,
     children: Vec<ChildCard>,
     teaching: Vec<ClassSummary>,
+    /// Pupil: the groups they belong to. Teacher: the groups they teach.
+    groups: Vec<GroupSummary>,
     manager: Option<ManagerCard>,
     unread: i64,
     news: Vec<super::news::NewsCard>,
@@ -80,6 +83,7 @@ pub async fn home(
         my_classes: Vec::new(),
         children: Vec::new(),
         teaching: Vec::new(),
+        groups: Vec::new(),
         manager: None,
         unread: state.app.unread_threads(&session.actor).await?,
         news: super::news::cards(
@@ -117,7 +121,10 @@ pub async fn home(
         today: state.app.school_today(),
     };
     match role {
-        Role::Pupil => page.my_classes = class_cards(&state, school, &session).await?,
+        Role::Pupil => {
+            page.my_classes = class_cards(&state, school, &session).await?;
+            page.groups = store.groups_of(school, session.actor.user_id).await?;
+        }
         Role::Parent => {
             for child in store.children_of(school, session.actor.user_id).await? {
                 let class = match child.class {
@@ -128,12 +135,16 @@ pub async fn home(
                     None => None,
                 };
                 page.children.push(ChildCard {
+                    groups: store.groups_of(school, child.child.id).await?,
                     child: child.child,
                     class,
                 });
             }
         }
-        Role::Teacher => page.teaching = store.classes_of(school, session.actor.user_id).await?,
+        Role::Teacher => {
+            page.teaching = store.classes_of(school, session.actor.user_id).await?;
+            page.groups = store.groups_of(school, session.actor.user_id).await?;
+        }
         Role::Staff | Role::SchoolAdmin => {
             let people = store.people(school, None).await?;
             let count = |r: Role| people.iter().filter(|p| p.role == r).count();

@@ -1,5 +1,9 @@
-//! The cahier de textes in the browser: a class's week, the form to log a
-//! lesson (with the class's workload beside it), a pupil's homework list.
+//! The cahier de textes in the browser: a class's or a group's week, the
+//! form to log a lesson (with the workload of its pupils beside it), the
+//! files of a lesson, a pupil's homework list.
+//!
+//! A class's pages live under `/cahier/classes/{id}`, a group's under
+//! `/cahier/groupes/{id}`: the same handlers, told which one by the route.
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -7,12 +11,13 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use cartable_app::auth::CurrentSession;
+use cartable_app::cohorts::TargetSummary;
 use cartable_app::lessons::{DueDay, LessonDraft, WorkloadDay};
 use cartable_app::AppError;
 use cartable_domain::calendar::Day;
 use cartable_domain::policy::{can, Action, Resource};
-use cartable_domain::{ClassId, Role};
-use cartable_store::{ChildSummary, ClassSummary, LessonRow};
+use cartable_domain::{ClassId, GroupId, Role, Target};
+use cartable_store::{AttachmentRow, ChildSummary, ClassSummary, GroupSummary, LessonRow};
 use serde::Deserialize;
 
 use super::messages::{attachment_limits, attachments_of, discard, field, refusal};
@@ -23,6 +28,8 @@ use crate::extract::{Client, CurrentUser, Query};
 use crate::layout::Layout;
 use crate::state::AppState;
 use crate::upload::read_upload_form;
+
+pub use cartable_app::lessons::MAX_LESSON_FILES;
 
 #[derive(Deserialize)]
 pub struct WeekQuery {
@@ -43,9 +50,11 @@ struct CahierPage {
     layout: Layout,
     mine: Vec<ClassSummary>,
     others: Vec<ClassSummary>,
+    my_groups: Vec<GroupSummary>,
+    other_groups: Vec<GroupSummary>,
 }
 
-/// The list of classes whose cahier one may open; pupils and parents go to their homework.
+/// The classes and groups whose cahier one may open; pupils and parents go to their homework.
 pub async fn index(
     State(state): State<AppState>,
     CurrentUser(session): CurrentUser,
@@ -55,24 +64,35 @@ pub async fn index(
     if matches!(session.actor.role, Role::Pupil | Role::Parent) {
         return Ok(Redirect::to("/devoirs").into_response());
     }
-    let mut mine = Vec::new();
-    let mut others = Vec::new();
+    let mut page = CahierPage {
+        layout: Layout::signed_in("Cahier de textes", &csrf, &session),
+        mine: Vec::new(),
+        others: Vec::new(),
+        my_groups: Vec::new(),
+        other_groups: Vec::new(),
+    };
     for class in state.app.store.classes(school).await? {
         let resource = Resource::Class {
             school,
             class: class.id,
         };
         if can(&session.actor, Action::WriteLessons, resource) {
-            mine.push(class);
+            page.mine.push(class);
         } else if can(&session.actor, Action::ViewLessons, resource) {
-            others.push(class);
+            page.others.push(class);
         }
     }
-    let page = CahierPage {
-        layout: Layout::signed_in("Cahier de textes", &csrf, &session),
-        mine,
-        others,
-    };
+    for group in state.app.store.groups(school).await? {
+        let resource = Resource::Group {
+            school,
+            group: group.id,
+        };
+        if can(&session.actor, Action::WriteLessons, resource) {
+            page.my_groups.push(group);
+        } else if can(&session.actor, Action::ViewLessons, resource) {
+            page.other_groups.push(group);
+        }
+    }
     Ok(render(&page)?.into_response())
 }
 
@@ -85,7 +105,7 @@ pub struct DayLessons {
 #[template(path = "cahier_week.html")]
 struct WeekPage {
     layout: Layout,
-    class: ClassSummary,
+    target: TargetSummary,
     monday: Day,
     days: Vec<DayLessons>,
     may_write: bool,
@@ -93,25 +113,44 @@ struct WeekPage {
     now: i64,
 }
 
-async fn class_of(
+pub(super) fn class_target(raw: &str) -> WebResult<Target> {
+    Ok(Target::Class(ClassId(parse_id(raw)?)))
+}
+
+pub(super) fn group_target(raw: &str) -> WebResult<Target> {
+    Ok(Target::Group(GroupId(parse_id(raw)?)))
+}
+
+/// The class or group of the actor's school whose cahier they may read.
+async fn readable(
     state: &AppState,
     session: &CurrentSession,
-    raw: &str,
-) -> WebResult<ClassSummary> {
+    target: Target,
+) -> WebResult<TargetSummary> {
     let school = school_of(&session.actor)?;
-    let id = ClassId(parse_id(raw)?);
-    let class = state
-        .app
-        .store
-        .class(school, id)
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let summary = state.app.target_summary(school, target).await?;
     authorize(
         &session.actor,
         Action::ViewLessons,
-        Resource::Class { school, class: id },
+        Resource::target(school, target),
     )?;
-    Ok(class)
+    Ok(summary)
+}
+
+/// The class or group of the actor's school whose cahier they may write.
+async fn writable(
+    state: &AppState,
+    session: &CurrentSession,
+    target: Target,
+) -> WebResult<TargetSummary> {
+    let school = school_of(&session.actor)?;
+    let summary = readable(state, session, target).await?;
+    authorize(
+        &session.actor,
+        Action::WriteLessons,
+        Resource::target(school, target),
+    )?;
+    Ok(summary)
 }
 
 pub async fn week(
@@ -121,12 +160,32 @@ pub async fn week(
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> WebResult<Response> {
+    week_page(&state, &session, &csrf, class_target(&id)?, &q).await
+}
+
+pub async fn group_week(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<WeekQuery>,
+) -> WebResult<Response> {
+    week_page(&state, &session, &csrf, group_target(&id)?, &q).await
+}
+
+async fn week_page(
+    state: &AppState,
+    session: &CurrentSession,
+    csrf: &str,
+    target: Target,
+    q: &WeekQuery,
+) -> WebResult<Response> {
     let school = school_of(&session.actor)?;
-    let class = class_of(&state, &session, &id).await?;
-    let monday = week_of(&state, &q);
+    let summary = readable(state, session, target).await?;
+    let monday = week_of(state, q);
     let lessons = state
         .app
-        .class_week(&session.actor, class.id, monday)
+        .target_week(&session.actor, target, monday)
         .await?;
     let days = (0..7)
         .map(|i| monday.plus(i))
@@ -140,22 +199,22 @@ pub async fn week(
         })
         .filter(|d| d.day.weekday() < 5 || !d.lessons.is_empty())
         .collect();
-    let resource = Resource::Class {
-        school,
-        class: class.id,
-    };
     let page = WeekPage {
         layout: Layout::signed_in(
-            format!("Cahier de textes — {}", class.name),
-            &csrf,
-            &session,
+            format!("Cahier de textes — {}", summary.label_fr()),
+            csrf,
+            session,
         ),
-        may_write: can(&session.actor, Action::WriteLessons, resource),
+        may_write: can(
+            &session.actor,
+            Action::WriteLessons,
+            Resource::target(school, target),
+        ),
         may_see_workload: matches!(
             session.actor.role,
             Role::Teacher | Role::Staff | Role::SchoolAdmin
         ),
-        class,
+        target: summary,
         monday,
         days,
         now: state.app.now(),
@@ -167,7 +226,7 @@ pub async fn week(
 #[template(path = "cahier_workload.html")]
 struct WorkloadPage {
     layout: Layout,
-    class: ClassSummary,
+    target: TargetSummary,
     monday: Day,
     days: Vec<WorkloadDay>,
     caption_text: String,
@@ -180,20 +239,40 @@ pub async fn workload(
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> WebResult<Response> {
-    let class = class_of(&state, &session, &id).await?;
-    let monday = week_of(&state, &q);
+    workload_page(&state, &session, &csrf, class_target(&id)?, &q).await
+}
+
+pub async fn group_workload(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<WeekQuery>,
+) -> WebResult<Response> {
+    workload_page(&state, &session, &csrf, group_target(&id)?, &q).await
+}
+
+async fn workload_page(
+    state: &AppState,
+    session: &CurrentSession,
+    csrf: &str,
+    target: Target,
+    q: &WeekQuery,
+) -> WebResult<Response> {
+    let summary = readable(state, session, target).await?;
+    let monday = week_of(state, q);
     let days = state
         .app
-        .class_workload(&session.actor, class.id, monday)
+        .target_workload(&session.actor, target, monday)
         .await?;
     let page = WorkloadPage {
         layout: Layout::signed_in(
-            format!("Charge de travail — {}", class.name),
-            &csrf,
-            &session,
+            format!("Charge de travail — {}", summary.label_fr()),
+            csrf,
+            session,
         ),
         caption_text: format!("Semaine du {}", monday.long_fr()),
-        class,
+        target: summary,
         monday,
         days,
     };
@@ -232,16 +311,19 @@ impl FormValues {
 #[template(path = "cahier_form.html")]
 struct LessonFormPage {
     layout: Layout,
-    class: ClassSummary,
+    target: TargetSummary,
     values: FormValues,
     /// This week's and next week's workload, to look at before adding more.
     weeks: Vec<(Day, Vec<WorkloadDay>)>,
     action: String,
-    editing: bool,
+    /// Editing: the lesson's id and its files, each of which can be removed.
+    editing: Option<(i64, Vec<AttachmentRow>)>,
     error: Option<String>,
+    /// Where "Annuler" goes back to.
+    back: String,
 }
 
-/// A new lesson for a class, or an edit of an existing one.
+/// A new lesson for a class or group, or an edit of an existing one.
 #[derive(Clone, Copy)]
 enum FormMode {
     New,
@@ -252,14 +334,25 @@ async fn lesson_form(
     state: &AppState,
     session: &CurrentSession,
     csrf: &str,
-    class: ClassSummary,
+    target: TargetSummary,
     values: FormValues,
     mode: FormMode,
     error: Option<String>,
 ) -> WebResult<LessonFormPage> {
-    let (action, editing) = match mode {
-        FormMode::New => (format!("/cahier/classes/{}", class.id), false),
-        FormMode::Edit(id) => (format!("/cahier/seances/{id}/modifier"), true),
+    let (action, editing, back) = match mode {
+        FormMode::New => (
+            format!("/cahier/{}", target.path()),
+            None,
+            format!("/cahier/{}", target.path()),
+        ),
+        FormMode::Edit(id) => {
+            let lesson = state.app.lesson_for(&session.actor, id).await?;
+            (
+                format!("/cahier/seances/{id}/modifier"),
+                Some((id, lesson.attachments)),
+                format!("/cahier/seances/{id}"),
+            )
+        }
     };
     let monday = state.app.school_today().monday();
     let mut weeks = Vec::new();
@@ -268,18 +361,23 @@ async fn lesson_form(
             m,
             state
                 .app
-                .class_workload(&session.actor, class.id, m)
+                .target_workload(&session.actor, target.target, m)
                 .await?,
         ));
     }
     Ok(LessonFormPage {
-        layout: Layout::signed_in(format!("Cahier de textes — {}", class.name), csrf, session),
-        class,
+        layout: Layout::signed_in(
+            format!("Cahier de textes — {}", target.label_fr()),
+            csrf,
+            session,
+        ),
+        target,
         values,
         weeks,
         action,
         editing,
         error,
+        back,
     })
 }
 
@@ -289,21 +387,30 @@ pub async fn new_page(
     CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
-    let class = class_of(&state, &session, &id).await?;
-    authorize(
-        &session.actor,
-        Action::WriteLessons,
-        Resource::Class {
-            school,
-            class: class.id,
-        },
-    )?;
+    new_lesson_page(&state, &session, &csrf, class_target(&id)?).await
+}
+
+pub async fn group_new_page(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    new_lesson_page(&state, &session, &csrf, group_target(&id)?).await
+}
+
+async fn new_lesson_page(
+    state: &AppState,
+    session: &CurrentSession,
+    csrf: &str,
+    target: Target,
+) -> WebResult<Response> {
+    let summary = writable(state, session, target).await?;
     let values = FormValues {
         lesson_date: state.app.school_today().iso(),
         ..FormValues::default()
     };
-    let page = lesson_form(&state, &session, &csrf, class, values, FormMode::New, None).await?;
+    let page = lesson_form(state, session, csrf, summary, values, FormMode::New, None).await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -330,16 +437,34 @@ pub async fn create(
     parts: Parts,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
-    let class = class_of(&state, &session, &id).await?;
-    authorize(
-        &session.actor,
-        Action::WriteLessons,
-        Resource::Class {
-            school,
-            class: class.id,
-        },
-    )?;
+    let target = class_target(&id)?;
+    create_lesson(state, session, client, csrf, target, parts, multipart).await
+}
+
+pub async fn group_create(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    parts: Parts,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> WebResult<Response> {
+    let target = group_target(&id)?;
+    create_lesson(state, session, client, csrf, target, parts, multipart).await
+}
+
+async fn create_lesson(
+    state: AppState,
+    session: CurrentSession,
+    client: cartable_app::auth::ClientInfo,
+    csrf: String,
+    target: Target,
+    parts: Parts,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> WebResult<Response> {
+    // Checked before a byte of the files is read.
+    let summary = writable(&state, &session, target).await?;
     let multipart = multipart.map_err(|_| {
         WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
     })?;
@@ -358,7 +483,7 @@ pub async fn create(
     let values = FormValues::from_draft(&draft);
     match state
         .app
-        .write_lesson(&session.actor, class.id, draft, &client)
+        .write_lesson(&session.actor, target, draft, &client)
         .await
     {
         Ok(lesson) => Ok(Redirect::to(&format!("/cahier/seances/{lesson}")).into_response()),
@@ -370,7 +495,7 @@ pub async fn create(
                         &state,
                         &session,
                         &csrf,
-                        class,
+                        summary,
                         values,
                         FormMode::New,
                         Some(e.message_fr()),
@@ -403,7 +528,7 @@ pub async fn show(
     let lesson = state.app.lesson_for(&session.actor, parse_id(&id)?).await?;
     let page = LessonPage {
         layout: Layout::signed_in(
-            format!("{} — {}", lesson.fields.subject, lesson.class_name),
+            format!("{} — {}", lesson.fields.subject, lesson.target_name),
             &csrf,
             &session,
         ),
@@ -418,25 +543,10 @@ fn iso_to_form(iso: &str) -> String {
     Day::parse(iso).map(|d| d.iso()).unwrap_or_default()
 }
 
-pub async fn edit_page(
-    State(state): State<AppState>,
-    CurrentUser(session): CurrentUser,
-    CsrfToken(csrf): CsrfToken,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    let school = school_of(&session.actor)?;
-    let lesson = state.app.lesson_for(&session.actor, parse_id(&id)?).await?;
-    if lesson.author_id != session.actor.user_id {
-        return Err(WebError::forbidden());
-    }
-    let class = state
-        .app
-        .store
-        .class(school, lesson.class_id)
-        .await?
-        .ok_or_else(WebError::not_found)?;
+/// The edit form filled in with a lesson as stored.
+fn form_values_of(state: &AppState, lesson: &LessonRow) -> FormValues {
     let f = &lesson.fields;
-    let values = FormValues {
+    FormValues {
         subject: f.subject.clone(),
         lesson_date: iso_to_form(&f.lesson_date),
         content: f.content_md.clone(),
@@ -452,12 +562,27 @@ pub async fn edit_page(
         } else {
             String::new()
         },
-    };
+    }
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let school = school_of(&session.actor)?;
+    let lesson = state.app.lesson_for(&session.actor, parse_id(&id)?).await?;
+    if lesson.author_id != session.actor.user_id {
+        return Err(WebError::forbidden());
+    }
+    let target = state.app.target_summary(school, lesson.target).await?;
+    let values = form_values_of(&state, &lesson);
     let page = lesson_form(
         &state,
         &session,
         &csrf,
-        class,
+        target,
         values,
         FormMode::Edit(lesson.id),
         None,
@@ -488,17 +613,12 @@ pub async fn edit(
         Ok(()) => Ok(Redirect::to(&format!("/cahier/seances/{id}")).into_response()),
         Err(e @ AppError::Invalid { .. }) => {
             let lesson = state.app.lesson_for(&session.actor, id).await?;
-            let class = state
-                .app
-                .store
-                .class(school, lesson.class_id)
-                .await?
-                .ok_or_else(WebError::not_found)?;
+            let target = state.app.target_summary(school, lesson.target).await?;
             let page = lesson_form(
                 &state,
                 &session,
                 &csrf,
-                class,
+                target,
                 values,
                 FormMode::Edit(id),
                 Some(e.message_fr()),
@@ -517,11 +637,92 @@ pub async fn delete(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let class = state
+    let target = state
         .app
         .delete_lesson(&session.actor, parse_id(&id)?, &client)
         .await?;
-    Ok(Redirect::to(&format!("/cahier/classes/{class}")).into_response())
+    Ok(Redirect::to(&format!("/cahier/{}", target.path())).into_response())
+}
+
+/// Adds files to a lesson already written, from its edit page.
+pub async fn add_files(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    parts: Parts,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> WebResult<Response> {
+    let school = school_of(&session.actor)?;
+    let id = parse_id(&id)?;
+    // Checked before a byte of the files is read: only the author, who still
+    // teaches the class or group, may add to a lesson.
+    let lesson = state.app.lesson_for(&session.actor, id).await?;
+    if lesson.author_id != session.actor.user_id {
+        return Err(WebError::forbidden());
+    }
+    authorize(
+        &session.actor,
+        Action::WriteLessons,
+        Resource::target(school, lesson.target),
+    )?;
+    let multipart = multipart.map_err(|_| {
+        WebError::BadForm("Formulaire illisible : rechargez la page et recommencez.".into())
+    })?;
+    let form = read_upload_form(
+        &state,
+        &parts,
+        multipart,
+        &attachment_limits(&state.app.config),
+    )
+    .await?;
+    let files = attachments_of(&form);
+    match state
+        .app
+        .add_lesson_files(&session.actor, id, files, &client)
+        .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/cahier/seances/{id}/modifier#documents")).into_response())
+        }
+        Err(e) => {
+            discard(&state, &form).await;
+            match e {
+                AppError::Invalid { .. } => {
+                    let target = state.app.target_summary(school, lesson.target).await?;
+                    let page = lesson_form(
+                        &state,
+                        &session,
+                        &csrf,
+                        target,
+                        form_values_of(&state, &lesson),
+                        FormMode::Edit(id),
+                        Some(e.message_fr()),
+                    )
+                    .await?;
+                    Ok(refusal(&e, render(&page)?))
+                }
+                other => Err(other.into()),
+            }
+        }
+    }
+}
+
+/// Removes one file of a lesson, from its edit page.
+pub async fn remove_file(
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
+    Client(client): Client,
+    Path((id, file)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let id = parse_id(&id)?;
+    state
+        .app
+        .remove_lesson_file(&session.actor, id, parse_id(&file)?, &client)
+        .await?;
+    Ok(Redirect::to(&format!("/cahier/seances/{id}/modifier#documents")).into_response())
 }
 
 #[derive(Template)]

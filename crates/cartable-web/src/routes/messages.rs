@@ -15,11 +15,11 @@ use cartable_store::{ThreadSummary, ThreadView, UserSummary};
 use serde::Deserialize;
 
 use super::{limit, parse_id, render, school_of};
-use crate::ratelimit::Action as RateAction;
 use crate::csrf::CsrfToken;
 use crate::error::{WebError, WebResult};
 use crate::extract::{Client, CurrentUser, Query};
 use crate::layout::Layout;
+use crate::ratelimit::Action as RateAction;
 use crate::state::AppState;
 use crate::upload::{read_upload_form, UploadForm, UploadLimits};
 

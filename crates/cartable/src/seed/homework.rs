@@ -7,7 +7,7 @@ use cartable_app::markdown;
 use cartable_app::App;
 use cartable_domain::calendar::Day;
 use cartable_domain::names::fold_key;
-use cartable_domain::{ClassId, SchoolId, UserId};
+use cartable_domain::{ClassId, SchoolId, Target, UserId};
 use cartable_store::{LessonFields, NewAssignment, NewAttachment, NewLesson};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -75,7 +75,7 @@ pub async fn write_class_homework(
         app.store
             .create_lesson(&NewLesson {
                 school_id: work.school,
-                class_id: work.class,
+                target: Target::Class(work.class),
                 author_id: *teacher,
                 fields: LessonFields {
                     subject: subject.clone(),
@@ -104,7 +104,7 @@ pub async fn write_class_homework(
     app.store
         .create_assignment(&NewAssignment {
             school_id: work.school,
-            class_id: work.class,
+            target: Target::Class(work.class),
             author_id: *teacher,
             subject: subject.clone(),
             title: format!("Devoir maison : {topic}"),
