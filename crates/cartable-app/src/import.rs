@@ -64,6 +64,8 @@ impl App {
             .store
             .apply_roster(school, &plan.ops, self.now())
             .await?;
+        // Classes, teachers, names may have changed: no remembered copy.
+        self.facts.forget(school);
         let summary = format!(
             "{} : {} créé(s), {} mis à jour, {} classe(s) créée(s)",
             plan.kind.label_fr(),

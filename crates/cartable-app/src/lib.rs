@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod messaging;
 pub mod news;
 pub mod notes;
+pub mod school_facts;
 pub mod session_cache;
 pub mod sweep;
 pub mod tokens;
@@ -83,6 +84,8 @@ pub struct App {
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
     /// Sessions checked in the last seconds (see `session_cache`).
     pub(crate) sessions: Arc<session_cache::SessionCache>,
+    /// School names and class teachers seen in the last minute.
+    pub(crate) facts: Arc<school_facts::SchoolFacts>,
 }
 
 impl App {
@@ -101,6 +104,7 @@ impl App {
             config,
             unknown_failures: Arc::default(),
             sessions: Arc::default(),
+            facts: Arc::default(),
         }
     }
 

@@ -69,8 +69,9 @@ pub async fn home(
         return Ok(Redirect::to("/operateur").into_response());
     };
     let store = &state.app.store;
-    let school_name = store
-        .school(school)
+    let school_name = state
+        .app
+        .school_remembered(school)
         .await?
         .map(|s| s.name)
         .unwrap_or_default();
@@ -129,7 +130,10 @@ pub async fn home(
             for child in store.children_of(school, session.actor.user_id).await? {
                 let class = match child.class {
                     Some(class) => Some(ClassCard {
-                        teachers: store.class_teachers(school, class.id).await?,
+                        teachers: state
+                            .app
+                            .class_teachers_remembered(school, class.id)
+                            .await?,
                         class,
                     }),
                     None => None,
@@ -176,7 +180,10 @@ async fn class_cards(
         .await?
     {
         cards.push(ClassCard {
-            teachers: state.app.store.class_teachers(school, class.id).await?,
+            teachers: state
+                .app
+                .class_teachers_remembered(school, class.id)
+                .await?,
             class,
         });
     }
