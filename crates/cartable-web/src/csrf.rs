@@ -50,11 +50,7 @@ pub async fn ensure_cookie(
     req.extensions_mut().insert(CsrfSeed(seed.clone()));
     let mut response = next.run(req).await;
     if fresh {
-        let secure = if state.web.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
+        let secure = crate::extract::secure_attr(state.web.cookie_secure);
         let cookie = format!("{CSRF_COOKIE}={seed}; Path=/; HttpOnly; SameSite=Lax{secure}");
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(SET_COOKIE, v);
@@ -95,13 +91,7 @@ pub fn verify(state: &AppState, parts: &Parts, submitted: Option<&str>) -> Resul
     check_origin(&parts.headers)?;
     let seed = parts.extensions.get::<CsrfSeed>().ok_or(WebError::Csrf)?;
     let expected = token_for(&state.web.secret_key, &seed.0);
-    let ok = submitted.is_some_and(|s| {
-        s.len() == expected.len()
-            && s.bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
+    let ok = submitted.is_some_and(|s| cartable_app::tokens::same_digest(s, &expected));
     if ok {
         Ok(())
     } else {

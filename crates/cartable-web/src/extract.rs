@@ -123,13 +123,22 @@ fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) 
         .unwrap_or(peer)
 }
 
+/// The `; Secure` cookie attribute when served over HTTPS, else nothing.
+pub fn secure_attr(secure: bool) -> &'static str {
+    if secure {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 /// The `Set-Cookie` that opens a session in the browser.
 pub fn session_cookie(session: &NewSession, secure: bool) -> HeaderValue {
     let max_age = session
         .cookie_max_age_secs
         .map(|s| format!("; Max-Age={s}"))
         .unwrap_or_default();
-    let secure = if secure { "; Secure" } else { "" };
+    let secure = secure_attr(secure);
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}",
         session.token
@@ -138,7 +147,7 @@ pub fn session_cookie(session: &NewSession, secure: bool) -> HeaderValue {
 }
 
 pub fn clear_session_cookie(secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+    let secure = secure_attr(secure);
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
     ))
@@ -220,11 +229,7 @@ pub async fn renew_session_cookie(
         .iter()
         .any(|v| v.as_bytes().starts_with(SESSION_COOKIE.as_bytes()));
     if let (Some(max_age), Some(token), false) = (renewed, token, already) {
-        let secure = if state.web.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
+        let secure = secure_attr(state.web.cookie_secure);
         if let Ok(v) = HeaderValue::from_str(&format!(
             "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
         )) {

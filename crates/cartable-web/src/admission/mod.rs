@@ -248,11 +248,7 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
     };
     let ticket_cookie = |seq: u64| {
-        let secure = if state.web.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
+        let secure = crate::extract::secure_attr(state.web.cookie_secure);
         HeaderValue::from_str(&format!(
             "{TICKET_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=900{secure}",
             ticket_value(key, adm.epoch, seq, &browser)

@@ -11,6 +11,7 @@
 //!   give themselves the teachers' lane.
 
 use base64::Engine;
+use cartable_app::tokens::same_digest;
 use cartable_domain::{Role, SchoolId};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -28,14 +29,6 @@ fn mac(key: &[u8; 32], parts: &[&str]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&full[..16])
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// `epoch.seq.mac`, the MAC covering the browser's CSRF seed.
 pub fn ticket_value(key: &[u8; 32], epoch: u32, seq: u64, browser: &str) -> String {
     let (e, s) = (epoch.to_string(), seq.to_string());
@@ -51,7 +44,7 @@ pub fn read_ticket(key: &[u8; 32], epoch: u32, value: &str, browser: &str) -> Op
         return None;
     }
     let seq = s.parse::<u64>().ok()?;
-    same(m, &mac(key, &["entree", e, s, browser])).then_some(seq)
+    same_digest(m, &mac(key, &["entree", e, s, browser])).then_some(seq)
 }
 
 /// `school.role.mac`.
@@ -66,7 +59,7 @@ pub fn read_device(key: &[u8; 32], value: &str) -> Option<(SchoolId, Role)> {
     let (s, r, m) = (it.next()?, it.next()?, it.next()?);
     let role = Role::from_code(r)?;
     let school = SchoolId(s.parse().ok()?);
-    same(m, &mac(key, &["appareil", s, r])).then_some((school, role))
+    same_digest(m, &mac(key, &["appareil", s, r])).then_some((school, role))
 }
 
 #[cfg(test)]

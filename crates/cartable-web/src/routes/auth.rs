@@ -149,11 +149,7 @@ fn signed_in(state: &AppState, session: &NewSession, to: &str) -> Response {
     let h = resp.headers_mut();
     h.append(SET_COOKIE, session_cookie(session, state.web.cookie_secure));
     if let Some(school) = session.school_id {
-        let secure = if state.web.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
+        let secure = crate::extract::secure_attr(state.web.cookie_secure);
         let value = device_value(&state.web.secret_key, school, session.role);
         if let Ok(v) = HeaderValue::from_str(&format!(
             "{DEVICE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"

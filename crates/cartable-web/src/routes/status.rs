@@ -9,6 +9,8 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use cartable_app::tokens::same_digest;
+
 use super::render;
 use crate::admission::{wait_in_words, DoorFigures};
 use crate::error::{WebError, WebResult};
@@ -24,14 +26,7 @@ fn may_scrape(state: &AppState, peer: Option<SocketAddr>, headers: &HeaderMap) -
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| {
-                given.len() == t.len()
-                    && given
-                        .bytes()
-                        .zip(t.bytes())
-                        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                        == 0
-            })
+            .is_some_and(|given| same_digest(given, t))
     });
     local || token_ok
 }
