@@ -129,6 +129,9 @@ struct Args {
     /// Cost: keep-alive connections.
     #[arg(long, default_value_t = 4)]
     cost_connections: usize,
+    /// Cost: how many pupils' home pages are taken in turn.
+    #[arg(long, default_value_t = 400)]
+    cost_pupils: usize,
     /// Cost: password logins measured.
     #[arg(long, default_value_t = 100)]
     cost_logins: usize,
@@ -616,23 +619,26 @@ async fn calibrate(http: Arc<Http>, accounts: &[Account], seconds: f64) -> Resul
 // ---------------------------------------------------------------- micro figures
 
 /// `n` GETs of `path` over `conns` keep-alive connections; wall latencies (ms).
+/// `n` GETs of `path` over `conns` keep-alive connections, each request
+/// with the next of `jars` in turn (so many people's pages, not one's).
 async fn hammer(
     http: Arc<Http>,
-    jar: &Jar,
+    jars: &[Jar],
     path: &str,
     n: usize,
     conns: usize,
 ) -> Result<Vec<f64>, String> {
     let mut set = JoinSet::new();
     for c in 0..conns {
-        let (http, mut jar, path) = (http.clone(), jar.clone(), path.to_string());
+        let (http, mut jars, path) = (http.clone(), jars.to_vec(), path.to_string());
         let count = n / conns + usize::from(c < n % conns);
         set.spawn(async move {
             let mut lat = Vec::with_capacity(count);
             let req = Request::get(path.clone());
-            for _ in 0..count {
+            for i in 0..count {
+                let k = (c + i * conns) % jars.len();
                 let a = http
-                    .send(&mut jar, &req)
+                    .send(&mut jars[k], &req)
                     .await
                     .map_err(|e| format!("GET {path}: {e:?}"))?;
                 if a.status != StatusCode::OK {
@@ -678,19 +684,24 @@ async fn cost(args: &Args) -> Result<RunData, String> {
         handin_file: bytes::Bytes::new(),
     };
 
-    // A signed-in pupil: their session cookie, or a login.
-    let who = pupils
+    // Signed-in pupils of many classes, taken in turn: their session cookies
+    // (as on a morning, 80% come back with one), or a login when none has.
+    let mut signed_in: Vec<Jar> = pupils
         .iter()
-        .find(|p| p.session_token.is_some())
-        .unwrap_or(&pupils[0])
-        .clone();
-    let mut pupil = User::new();
-    match &who.session_token {
-        Some(t) => pupil.jar.set("cartable_session", t),
-        None => ctx
-            .login(&mut pupil, &who)
+        .filter_map(|p| p.session_token.as_ref())
+        .take(args.cost_pupils.max(1))
+        .map(|t| {
+            let mut jar = Jar::default();
+            jar.set("cartable_session", t);
+            jar
+        })
+        .collect();
+    if signed_in.is_empty() {
+        let mut pupil = User::new();
+        ctx.login(&mut pupil, &pupils[0])
             .await
-            .map_err(|_| format!("cannot sign in {}", who.login))?,
+            .map_err(|_| format!("cannot sign in {}", pupils[0].login))?;
+        signed_in.push(pupil.jar);
     }
     // The CSRF cookie too, as a browser has after its first page.
     let mut anon = Jar::default();
@@ -698,14 +709,30 @@ async fn cost(args: &Args) -> Result<RunData, String> {
         .await
         .map_err(|e| format!("GET /healthz: {e:?}"))?;
     let (n, conns) = (args.cost_requests.max(1), args.cost_connections.max(1));
-    println!("cost: warm-up, then {n} requests each over {conns} connections (server pid {pid}, CLK_TCK {tck})");
-    hammer(http.clone(), &pupil.jar, "/", 200, conns).await?;
-    hammer(http.clone(), &anon, "/healthz", 200, conns).await?;
+    let k = signed_in.len();
+    println!("cost: warm-up, then {n} requests each over {conns} connections, the home page of {k} pupils in turn (server pid {pid}, CLK_TCK {tck})");
+    // Warm-up: each pupil's first page (the session read and slid), then more.
+    hammer(http.clone(), &signed_in, "/", k + 200, conns).await?;
+    hammer(
+        http.clone(),
+        std::slice::from_ref(&anon),
+        "/healthz",
+        200,
+        conns,
+    )
+    .await?;
 
     let t0 = ticks()?;
-    let health = hammer(http.clone(), &anon, "/healthz", n, conns).await?;
+    let health = hammer(
+        http.clone(),
+        std::slice::from_ref(&anon),
+        "/healthz",
+        n,
+        conns,
+    )
+    .await?;
     let t1 = ticks()?;
-    let home = hammer(http.clone(), &pupil.jar, "/", n, conns).await?;
+    let home = hammer(http.clone(), &signed_in, "/", n, conns).await?;
     let t2 = ticks()?;
     let per = |a: u64, b: u64, k: usize| (b - a) as f64 / tck * 1000.0 / k as f64;
     let healthz_ms = per(t0, t1, n);
@@ -780,19 +807,19 @@ async fn cost(args: &Args) -> Result<RunData, String> {
     let cost = HashCost::default();
     let pool = HashPool::new(1, m + 4, cost);
     let phc = pool
-        .hash(who.password.clone())
+        .hash(pupils[0].password.clone())
         .await
         .map_err(|e| e.to_string())?;
     // Warm-up: the first hashes of a thread fault in its 19 MiB.
     for _ in 0..3 {
-        pool.verify(Some(phc.clone()), who.password.clone())
+        pool.verify(Some(phc.clone()), pupils[0].password.clone())
             .await
             .map_err(|e| e.to_string())?;
     }
     let c0 = procfs::own_threads_cpu_ns("argon2");
     let w0 = Instant::now();
     for _ in 0..m {
-        pool.verify(Some(phc.clone()), who.password.clone())
+        pool.verify(Some(phc.clone()), pupils[0].password.clone())
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -808,6 +835,7 @@ async fn cost(args: &Args) -> Result<RunData, String> {
         admission: args.admission.clone(),
         requests_each: n as u64,
         connections: conns as u64,
+        home_pupils: k as u64,
         home_cpu_ms_per_request: (home_ms * 1e4).round() / 1e4,
         healthz_cpu_ms_per_request: (healthz_ms * 1e4).round() / 1e4,
         home_to_healthz_ratio: ((home_ms / healthz_ms.max(1e-9)) * 10.0).round() / 10.0,
@@ -831,7 +859,7 @@ async fn cost(args: &Args) -> Result<RunData, String> {
         series: None,
         cost: Some(figures),
         notes: vec![format!(
-            "Server CPU from /proc/{pid}/stat (utime+stime, {tck} ticks per second) before and after each batch, divided by the batch's requests. The login is the POST /connexion alone (its form fetched before), two at a time; the hash alone is Argon2id verify of the same password, {m} times on one thread of this process with cartable_app's HashCost::default(). The stored hashes must have the same parameters for the difference to mean something (cartable seed writes production-cost hashes)."
+            "Server CPU from /proc/{pid}/stat (utime+stime, {tck} ticks per second) before and after each batch, divided by the batch's requests. The home pages are those of {k} pupils in turn, each seen once before the measure (as after the first page of a morning journey: the session read, the school's facts remembered). The login is the POST /connexion alone (its form fetched before), two at a time; the hash alone is Argon2id verify of the same password, {m} times on one thread of this process with cartable_app's HashCost::default(). The stored hashes must have the same parameters for the difference to mean something (cartable seed writes production-cost hashes)."
         )],
     })
 }

@@ -71,6 +71,9 @@ pub struct CostFigures {
     pub admission: String,
     pub requests_each: u64,
     pub connections: u64,
+    /// Distinct pupils whose home pages were taken in turn.
+    #[serde(default)]
+    pub home_pupils: u64,
     pub home_cpu_ms_per_request: f64,
     pub healthz_cpu_ms_per_request: f64,
     pub home_to_healthz_ratio: f64,
@@ -619,8 +622,8 @@ fn section_cost(c: &CostFigures, notes: &[String]) -> String {
     }
     let rows = vec![
         (
-            "requests each, connections".to_string(),
-            format!("{}, {}", c.requests_each, c.connections),
+            "requests each, connections, pupils in turn".to_string(),
+            format!("{}, {}, {}", c.requests_each, c.connections, c.home_pupils),
         ),
         (
             "pupil's home page: server CPU per request".into(),

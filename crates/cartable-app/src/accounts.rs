@@ -138,6 +138,8 @@ impl App {
         self.store
             .set_disabled(school, target, disabled, self.now())
             .await?;
+        // The people one may write to leave out disabled accounts.
+        self.facts.forget(school);
         if disabled {
             self.end_sessions(target, None).await?;
         }

@@ -3,7 +3,7 @@
 //! for each child; teachers see a class's workload across subjects before
 //! adding more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use cartable_domain::calendar::Day;
 use cartable_domain::policy::{can, Action, Actor, Resource};
@@ -45,6 +45,13 @@ pub struct LessonDraft {
 pub struct DueDay {
     pub day: Day,
     pub items: Vec<DueHomework>,
+}
+
+/// What a pupil's own home page shows beyond the school's facts.
+#[derive(Debug, Default)]
+pub struct PupilView {
+    pub due: Vec<DueDay>,
+    pub unread_threads: i64,
 }
 
 /// One day of a class's (or group's) workload, across subjects.
@@ -194,6 +201,7 @@ impl App {
                 now: self.now(),
             })
             .await?;
+        self.facts.forget_homework(school);
         self.audit(
             Some(school),
             "lesson.written",
@@ -224,6 +232,7 @@ impl App {
         {
             return Err(AppError::Forbidden);
         }
+        self.facts.forget_homework(school);
         Ok(())
     }
 
@@ -273,6 +282,7 @@ impl App {
         {
             return Err(AppError::Forbidden);
         }
+        self.facts.forget_homework(school);
         self.audit(
             Some(school),
             "lesson.files_added",
@@ -308,6 +318,7 @@ impl App {
             .remove_lesson_attachment(school, id, actor.user_id, attachment)
             .await?
             .ok_or(AppError::NotFound)?;
+        self.facts.forget_homework(school);
         if let Err(e) = self.blobs.delete(&removed.blob_key).await {
             tracing::warn!(error = %e, key = %removed.blob_key, "could not delete a removed lesson file");
         }
@@ -333,6 +344,7 @@ impl App {
         let Some(keys) = self.store.delete_lesson(school, id, actor.user_id).await? else {
             return Err(AppError::Forbidden);
         };
+        self.facts.forget_homework(school);
         for key in keys {
             if let Err(e) = self.blobs.delete(&key).await {
                 tracing::warn!(error = %e, %key, "could not delete a deleted lesson's file");
@@ -469,45 +481,82 @@ impl App {
         Ok(days.into_values().collect())
     }
 
-    async fn due_days(
+    /// Published homework of these classes and groups due in the next two
+    /// weeks, by due date then subject, from this node's memory of each
+    /// class's homework (see `school_facts`).
+    async fn homework_in_view(
         &self,
         school: SchoolId,
         cohorts: &Cohorts,
-        pupil: Option<UserId>,
-    ) -> Result<Vec<DueDay>, AppError> {
-        let today = self.today();
-        let due = self
-            .store
-            .homework_due(
-                school,
-                cohorts,
-                &today.iso(),
-                &today.plus(DUE_HORIZON_DAYS).iso(),
-                self.now(),
-                pupil,
-            )
-            .await?;
+    ) -> Result<Vec<LessonRow>, AppError> {
+        let (today, now) = (self.today(), self.now());
+        let mut lessons = Vec::new();
+        for target in cohorts.targets() {
+            let remembered = self
+                .homework_remembered(school, target, today, today.plus(DUE_HORIZON_DAYS))
+                .await?;
+            lessons.extend(
+                remembered
+                    .iter()
+                    .filter(|l| l.fields.publish_at <= now)
+                    .cloned(),
+            );
+        }
+        lessons.sort_by(|a, b| {
+            (&a.fields.due_date, &a.fields.subject, a.id).cmp(&(
+                &b.fields.due_date,
+                &b.fields.subject,
+                b.id,
+            ))
+        });
+        Ok(lessons)
+    }
+
+    /// The homework in view for a pupil, with their done marks, and their
+    /// unread thread count: one query beyond what the node remembers.
+    async fn pupil_view(
+        &self,
+        school: SchoolId,
+        pupil: UserId,
+        cohorts: &Cohorts,
+    ) -> Result<PupilView, AppError> {
+        let lessons = self.homework_in_view(school, cohorts).await?;
+        // Ids grow: the done marks that matter are on ids from the oldest in view.
+        let since = lessons.iter().map(|l| l.id).min().unwrap_or(i64::MAX);
+        let glance = self.store.pupil_glance(school, pupil, since).await?;
+        let done: HashSet<i64> = glance.done.into_iter().collect();
         let mut days: BTreeMap<Day, Vec<DueHomework>> = BTreeMap::new();
-        for d in due {
-            if let Some(day) = d.lesson.fields.due_date.as_deref().and_then(Day::parse) {
-                days.entry(day).or_default().push(d);
+        for lesson in lessons {
+            if let Some(day) = lesson.fields.due_date.as_deref().and_then(Day::parse) {
+                days.entry(day).or_default().push(DueHomework {
+                    done: done.contains(&lesson.id),
+                    lesson,
+                });
             }
         }
-        Ok(days
-            .into_iter()
-            .map(|(day, items)| DueDay { day, items })
-            .collect())
+        Ok(PupilView {
+            due: days
+                .into_iter()
+                .map(|(day, items)| DueDay { day, items })
+                .collect(),
+            unread_threads: glance.unread_threads,
+        })
     }
 
     /// A pupil's homework for the next two weeks (their class's and their
-    /// groups'), by day then subject.
-    pub async fn due_for_pupil(&self, actor: &Actor) -> Result<Vec<DueDay>, AppError> {
+    /// groups'), by day then subject, and their unread thread count.
+    pub async fn pupil_home(&self, actor: &Actor) -> Result<PupilView, AppError> {
         let school = actor.school_id.ok_or(AppError::Forbidden)?;
         if actor.role != Role::Pupil {
-            return Ok(Vec::new());
+            return Ok(PupilView::default());
         }
-        self.due_days(school, &pupil_cohorts(actor), Some(actor.user_id))
+        self.pupil_view(school, actor.user_id, &pupil_cohorts(actor))
             .await
+    }
+
+    /// A pupil's homework for the next two weeks, by day then subject.
+    pub async fn due_for_pupil(&self, actor: &Actor) -> Result<Vec<DueDay>, AppError> {
+        Ok(self.pupil_home(actor).await?.due)
     }
 
     /// Each child's homework, read-only, with the child's own done marks.
@@ -522,10 +571,8 @@ impl App {
         let mut out = Vec::new();
         for child in self.store.children_of(school, actor.user_id).await? {
             let cohorts = self.store.pupil_cohorts(school, child.child.id).await?;
-            let days = self
-                .due_days(school, &cohorts, Some(child.child.id))
-                .await?;
-            out.push((child, days));
+            let view = self.pupil_view(school, child.child.id, &cohorts).await?;
+            out.push((child, view.due));
         }
         Ok(out)
     }

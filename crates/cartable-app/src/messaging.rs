@@ -125,16 +125,14 @@ impl App {
         let school = school_of(actor)?;
         let rules = self.store.messaging_rules(school).await?;
         let people = self
-            .store
-            .school_people_facts(school)
+            .people_remembered(school)
             .await?
-            .into_iter()
-            .filter(|(_, facts)| may_write(&rules, actor, facts))
-            .filter(|(p, _)| !p.disabled)
-            .map(|(p, _)| p)
+            .iter()
+            .filter(|(p, facts)| !p.disabled && may_write(&rules, actor, facts))
+            .map(|(p, _)| p.clone())
             .collect();
         let mut groups = Vec::new();
-        for class in self.store.classes(school).await? {
+        for class in self.classes_remembered(school).await?.iter() {
             let resource = Resource::Class {
                 school,
                 class: class.id,

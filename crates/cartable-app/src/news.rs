@@ -10,6 +10,7 @@ use cartable_store::{NewAttachment, NewNews, NewsRow};
 
 use crate::auth::ClientInfo;
 use crate::messaging::{clean_title, render_body};
+use crate::school_facts::NEWS_KEPT;
 use crate::{App, AppError};
 
 pub const MAX_TITLE_CHARS: usize = 150;
@@ -80,6 +81,7 @@ impl App {
                 now,
             })
             .await?;
+        self.facts.forget_news(school);
         self.audit(
             Some(school),
             "news.published",
@@ -98,14 +100,28 @@ impl App {
             return Ok(Vec::new());
         };
         let managing = matches!(actor.role, Role::Staff | Role::SchoolAdmin);
-        let rows = self
-            .store
-            .school_news(school, self.now(), managing, limit.max(1) * 4)
-            .await?;
-        Ok(rows
-            .into_iter()
+        let wanted = limit.max(1) * 4;
+        if managing || wanted > NEWS_KEPT {
+            let rows = self
+                .store
+                .school_news(school, self.now(), managing, wanted)
+                .await?;
+            return Ok(rows
+                .into_iter()
+                .filter(|n| in_news_audience(actor, &audience_of(n)))
+                .take(limit as usize)
+                .collect());
+        }
+        // A reader's few latest items: from this node's memory of the school's
+        // news, dropping those that expired since it was read.
+        let now = self.now();
+        let remembered = self.news_remembered(school).await?;
+        Ok(remembered
+            .iter()
+            .filter(|n| n.publish_until.is_none_or(|u| u > now))
             .filter(|n| in_news_audience(actor, &audience_of(n)))
             .take(limit as usize)
+            .cloned()
             .collect())
     }
 
@@ -146,6 +162,7 @@ impl App {
         if !self.store.delete_news(school, id).await? {
             return Err(AppError::NotFound);
         }
+        self.facts.forget_news(school);
         self.audit(
             Some(school),
             "news.deleted",

@@ -386,6 +386,16 @@ pub trait LessonRepo {
         done: bool,
         now: i64,
     ) -> StoreResult<()>;
+    /// The pupil's done marks on lessons with an id of at least
+    /// `since_lesson` (ids grow, so this covers the homework in view), and
+    /// their unread thread count: the per-pupil part of a home page in one
+    /// query, the rest being the same for the whole class.
+    async fn pupil_glance(
+        &self,
+        school: SchoolId,
+        pupil: UserId,
+        since_lesson: i64,
+    ) -> StoreResult<PupilGlance>;
 }
 
 #[async_trait]

@@ -104,6 +104,26 @@ pub struct Cohorts {
 }
 
 impl Cohorts {
+    /// Just this class or group.
+    pub fn of(target: Target) -> Self {
+        match target {
+            Target::Class(c) => Cohorts {
+                classes: vec![c],
+                groups: Vec::new(),
+            },
+            Target::Group(g) => Cohorts {
+                classes: Vec::new(),
+                groups: vec![g],
+            },
+        }
+    }
+
+    /// Each class, then each group, as a target.
+    pub fn targets(&self) -> impl Iterator<Item = Target> + '_ {
+        let classes = self.classes.iter().map(|c| Target::Class(*c));
+        classes.chain(self.groups.iter().map(|g| Target::Group(*g)))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.classes.is_empty() && self.groups.is_empty()
     }
@@ -377,6 +397,15 @@ pub struct LessonRow {
 pub struct DueHomework {
     pub lesson: LessonRow,
     pub done: bool,
+}
+
+/// What only this pupil's home page needs, read in one round trip: how many
+/// message threads they have not read, and which recent lessons they ticked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PupilGlance {
+    pub unread_threads: i64,
+    /// Ids of lessons (from `since_lesson` on) the pupil marked done.
+    pub done: Vec<i64>,
 }
 
 /// A piece of work to hand in, as a teacher sets it.

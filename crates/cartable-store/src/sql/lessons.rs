@@ -11,7 +11,7 @@ use super::groups::{cohort_condition, columns_of, ensure_target, pupil_of, targe
 use super::{attachments, bool_int, rows, SqlStore};
 use crate::{
     AttachmentRow, Cohorts, DueHomework, LessonFields, LessonRepo, LessonRow, NewAttachment,
-    NewLesson, StoreResult,
+    NewLesson, PupilGlance, StoreResult,
 };
 
 const LESSON_COLUMNS: &str = "l.id, l.class_id, l.group_id, COALESCE(c.name, g.name) AS target_name, \
@@ -359,5 +359,38 @@ impl LessonRepo for SqlStore {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn pupil_glance(
+        &self,
+        school: SchoolId,
+        pupil: UserId,
+        since_lesson: i64,
+    ) -> StoreResult<PupilGlance> {
+        // One statement, the same text for every pupil (so it is prepared
+        // once per connection): the unread count first, then one row per
+        // done mark. Both parts use an index led by the pupil.
+        let rows = sqlx::query(
+            "SELECT CAST(0 AS BIGINT) AS kind, COUNT(*) AS v FROM thread_members m JOIN threads t ON t.id = m.thread_id \
+             WHERE m.user_id = $1 AND m.school_id = $2 AND t.last_message_id > m.last_read_message_id \
+             UNION ALL \
+             SELECT CAST(1 AS BIGINT) AS kind, d.lesson_id AS v FROM homework_done d \
+             WHERE d.pupil_id = $1 AND d.school_id = $2 AND d.lesson_id >= $3",
+        )
+        .bind(pupil.0)
+        .bind(school.0)
+        .bind(since_lesson)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut glance = PupilGlance::default();
+        for r in &rows {
+            let (kind, v): (i64, i64) = (r.try_get("kind")?, r.try_get("v")?);
+            if kind == 0 {
+                glance.unread_threads = v;
+            } else {
+                glance.done.push(v);
+            }
+        }
+        Ok(glance)
     }
 }

@@ -55,6 +55,11 @@ const SQLITE: &[Migration] = &[
         name: "blob_key_index",
         sql: include_str!("../../migrations/sqlite/0008_blob_key_index.sql"),
     },
+    Migration {
+        version: 9,
+        name: "homework_done_pupil",
+        sql: include_str!("../../migrations/sqlite/0009_homework_done_pupil.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -97,6 +102,11 @@ const POSTGRES: &[Migration] = &[
         version: 8,
         name: "blob_key_index",
         sql: include_str!("../../migrations/postgres/0008_blob_key_index.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "homework_done_pupil",
+        sql: include_str!("../../migrations/postgres/0009_homework_done_pupil.sql"),
     },
 ];
 

@@ -76,6 +76,13 @@ pub async fn home(
         .map(|s| s.name)
         .unwrap_or_default();
     let role = session.actor.role;
+    // A pupil's homework and unread count come in one query (the rest of the
+    // page is what this node remembers of the school).
+    let pupil = state.app.pupil_home(&session.actor).await?;
+    let unread = match role {
+        Role::Pupil => pupil.unread_threads,
+        _ => state.app.unread_threads(&session.actor).await?,
+    };
     let mut page = HomePage {
         layout: Layout::signed_in("Accueil", &csrf, &session),
         first_name: session.user.first_name.clone(),
@@ -86,7 +93,7 @@ pub async fn home(
         teaching: Vec::new(),
         groups: Vec::new(),
         manager: None,
-        unread: state.app.unread_threads(&session.actor).await?,
+        unread,
         news: super::news::cards(
             state.app.news_for(&session.actor, 3).await?,
             state.app.now(),
@@ -98,13 +105,7 @@ pub async fn home(
             .into_iter()
             .filter(|n| n.acked_at.is_none())
             .collect(),
-        due_soon: state
-            .app
-            .due_for_pupil(&session.actor)
-            .await?
-            .into_iter()
-            .take(3)
-            .collect(),
+        due_soon: pupil.due.into_iter().take(3).collect(),
         children_due: state
             .app
             .due_for_children(&session.actor)
@@ -124,7 +125,15 @@ pub async fn home(
     match role {
         Role::Pupil => {
             page.my_classes = class_cards(&state, school, &session).await?;
-            page.groups = store.groups_of(school, session.actor.user_id).await?;
+            let mine = &session.actor.groups;
+            page.groups = state
+                .app
+                .groups_remembered(school)
+                .await?
+                .iter()
+                .filter(|g| mine.contains(&g.id))
+                .cloned()
+                .collect();
         }
         Role::Parent => {
             for child in store.children_of(school, session.actor.user_id).await? {
@@ -167,18 +176,16 @@ pub async fn home(
     Ok(render(&page)?.into_response())
 }
 
+/// A pupil's class (from the session and this node's memory of the school).
 async fn class_cards(
     state: &AppState,
     school: SchoolId,
     session: &CurrentSession,
 ) -> WebResult<Vec<ClassCard>> {
+    let mine = &session.actor.classes;
+    let classes = state.app.classes_remembered(school).await?;
     let mut cards = Vec::new();
-    for class in state
-        .app
-        .store
-        .classes_of(school, session.actor.user_id)
-        .await?
-    {
+    for class in classes.iter().filter(|c| mine.contains(&c.id)).cloned() {
         cards.push(ClassCard {
             teachers: state
                 .app
