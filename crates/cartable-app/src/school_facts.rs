@@ -13,8 +13,13 @@
 //!   disabling an account); other nodes follow within `ROSTER_TTL_SECS`;
 //! - news and homework change during the day: a write on this node forgets
 //!   the school's entries at once; other nodes follow within
-//!   `DAILY_TTL_SECS`. Scheduled items are kept with their publication time
-//!   and filtered on every read, so they appear on time.
+//!   `DAILY_TTL_SECS`. Scheduled homework is kept with its publication time
+//!   and filtered on every read, so it appears on time; scheduled news
+//!   appears within `DAILY_TTL_SECS` of its time.
+//! - a read that was in flight while a write forgot the school must not be
+//!   remembered (it may predate the write): each forget bumps the school's
+//!   generation, and a read is remembered only if the generation it started
+//!   under is still current.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -44,6 +49,8 @@ type Remembered<K, V> = Mutex<HashMap<K, (i64, V)>>;
 
 #[derive(Default)]
 pub struct SchoolFacts {
+    /// Bumped by every forget of a school (see the module's last point).
+    generations: Mutex<HashMap<SchoolId, u64>>,
     schools: Remembered<SchoolId, Option<School>>,
     teachers: Remembered<(SchoolId, ClassId), Vec<TeacherOfClass>>,
     classes: Remembered<SchoolId, Arc<Vec<ClassSummary>>>,
@@ -65,17 +72,44 @@ fn fresh<K: Hash + Eq, V: Clone>(map: &Remembered<K, V>, key: &K, now: i64, ttl:
         .map(|(_, v)| v.clone())
 }
 
-fn remember<K: Hash + Eq, V>(map: &Remembered<K, V>, key: K, now: i64, v: V) {
-    let mut map = lock(map);
-    if map.len() >= MAX_ENTRIES {
-        map.clear();
-    }
-    map.insert(key, (now, v));
-}
-
 impl SchoolFacts {
+    /// The school's generation, read before asking the database.
+    fn generation(&self, school: SchoolId) -> u64 {
+        let generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        generations.get(&school).copied().unwrap_or(0)
+    }
+
+    fn bump(&self, school: SchoolId) {
+        let mut generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        *generations.entry(school).or_insert(0) += 1;
+    }
+
+    /// Remembers `v` (read under `generation`) unless `school` was forgotten
+    /// since. The generation lock is held while inserting, so a forget
+    /// either comes first (and the value is dropped) or clears it after.
+    fn remember<K: Hash + Eq, V>(
+        &self,
+        map: &Remembered<K, V>,
+        school: SchoolId,
+        generation: u64,
+        key: K,
+        now: i64,
+        v: V,
+    ) {
+        let generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        if generations.get(&school).copied().unwrap_or(0) != generation {
+            return;
+        }
+        let mut map = lock(map);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (now, v));
+    }
+
     /// Forgets everything this node remembers of `school` (after a roster import).
     pub fn forget(&self, school: SchoolId) {
+        self.bump(school);
         lock(&self.schools).remove(&school);
         lock(&self.teachers).retain(|(s, _), _| *s != school);
         lock(&self.classes).remove(&school);
@@ -87,25 +121,50 @@ impl SchoolFacts {
 
     /// After news of `school` is published or deleted on this node.
     pub fn forget_news(&self, school: SchoolId) {
+        self.bump(school);
         lock(&self.news).remove(&school);
     }
 
     /// After a lesson of `school` is written, changed or deleted on this node.
     pub fn forget_homework(&self, school: SchoolId) {
+        self.bump(school);
         lock(&self.homework).retain(|(s, _, _), _| *s != school);
     }
 }
 
 impl App {
+    /// Reads `key` of `map` through this node's memory: a fresh remembered
+    /// value, or `read` from the database, remembered unless the school was
+    /// forgotten while reading.
+    async fn through_memory<K, V, F>(
+        &self,
+        map: &Remembered<K, V>,
+        school: SchoolId,
+        key: K,
+        ttl: i64,
+        read: F,
+    ) -> Result<V, AppError>
+    where
+        K: Hash + Eq,
+        V: Clone,
+        F: std::future::Future<Output = Result<V, cartable_store::StoreError>>,
+    {
+        let now = self.now();
+        if let Some(v) = fresh(map, &key, now, ttl) {
+            return Ok(v);
+        }
+        let generation = self.facts.generation(school);
+        let v = read.await?;
+        self.facts
+            .remember(map, school, generation, key, now, v.clone());
+        Ok(v)
+    }
+
     /// The school, remembered for up to a minute.
     pub async fn school_remembered(&self, school: SchoolId) -> Result<Option<School>, AppError> {
-        let now = self.now();
-        if let Some(s) = fresh(&self.facts.schools, &school, now, ROSTER_TTL_SECS) {
-            return Ok(s);
-        }
-        let s = self.store.school(school).await?;
-        remember(&self.facts.schools, school, now, s.clone());
-        Ok(s)
+        let read = self.store.school(school);
+        self.through_memory(&self.facts.schools, school, school, ROSTER_TTL_SECS, read)
+            .await
     }
 
     /// A class's teachers, remembered for up to a minute.
@@ -114,14 +173,10 @@ impl App {
         school: SchoolId,
         class: ClassId,
     ) -> Result<Vec<TeacherOfClass>, AppError> {
-        let now = self.now();
+        let read = self.store.class_teachers(school, class);
         let key = (school, class);
-        if let Some(t) = fresh(&self.facts.teachers, &key, now, ROSTER_TTL_SECS) {
-            return Ok(t);
-        }
-        let t = self.store.class_teachers(school, class).await?;
-        remember(&self.facts.teachers, key, now, t.clone());
-        Ok(t)
+        self.through_memory(&self.facts.teachers, school, key, ROSTER_TTL_SECS, read)
+            .await
     }
 
     /// The school's classes with their sizes, remembered for up to a minute.
@@ -129,13 +184,9 @@ impl App {
         &self,
         school: SchoolId,
     ) -> Result<Arc<Vec<ClassSummary>>, AppError> {
-        let now = self.now();
-        if let Some(c) = fresh(&self.facts.classes, &school, now, ROSTER_TTL_SECS) {
-            return Ok(c);
-        }
-        let c = Arc::new(self.store.classes(school).await?);
-        remember(&self.facts.classes, school, now, c.clone());
-        Ok(c)
+        let read = async { Ok(Arc::new(self.store.classes(school).await?)) };
+        self.through_memory(&self.facts.classes, school, school, ROSTER_TTL_SECS, read)
+            .await
     }
 
     /// The school's groups with their sizes, remembered for up to a minute.
@@ -143,13 +194,9 @@ impl App {
         &self,
         school: SchoolId,
     ) -> Result<Arc<Vec<GroupSummary>>, AppError> {
-        let now = self.now();
-        if let Some(g) = fresh(&self.facts.groups, &school, now, ROSTER_TTL_SECS) {
-            return Ok(g);
-        }
-        let g = Arc::new(self.store.groups(school).await?);
-        remember(&self.facts.groups, school, now, g.clone());
-        Ok(g)
+        let read = async { Ok(Arc::new(self.store.groups(school).await?)) };
+        self.through_memory(&self.facts.groups, school, school, ROSTER_TTL_SECS, read)
+            .await
     }
 
     /// Everyone of the school with their policy facts (role, classes),
@@ -159,13 +206,9 @@ impl App {
         &self,
         school: SchoolId,
     ) -> Result<Arc<Vec<(UserSummary, PersonFacts)>>, AppError> {
-        let now = self.now();
-        if let Some(p) = fresh(&self.facts.people, &school, now, ROSTER_TTL_SECS) {
-            return Ok(p);
-        }
-        let p = Arc::new(self.store.school_people_facts(school).await?);
-        remember(&self.facts.people, school, now, p.clone());
-        Ok(p)
+        let read = async { Ok(Arc::new(self.store.school_people_facts(school).await?)) };
+        self.through_memory(&self.facts.people, school, school, ROSTER_TTL_SECS, read)
+            .await
     }
 
     /// The school's latest published news (newest first, `NEWS_KEPT` at
@@ -176,16 +219,12 @@ impl App {
         school: SchoolId,
     ) -> Result<Arc<Vec<NewsRow>>, AppError> {
         let now = self.now();
-        if let Some(n) = fresh(&self.facts.news, &school, now, DAILY_TTL_SECS) {
-            return Ok(n);
-        }
-        let n = Arc::new(
-            self.store
-                .school_news(school, now, false, NEWS_KEPT)
-                .await?,
-        );
-        remember(&self.facts.news, school, now, n.clone());
-        Ok(n)
+        let read = async {
+            let news = self.store.school_news(school, now, false, NEWS_KEPT);
+            Ok(Arc::new(news.await?))
+        };
+        self.through_memory(&self.facts.news, school, school, DAILY_TTL_SECS, read)
+            .await
     }
 
     /// Homework of one class or group due from `from` to `to` (inclusive),
@@ -198,18 +237,17 @@ impl App {
         from: Day,
         to: Day,
     ) -> Result<Arc<Vec<LessonRow>>, AppError> {
-        let now = self.now();
+        let read = async {
+            let cohort = Cohorts::of(target);
+            let (from, to) = (from.iso(), to.iso());
+            // Every publication time (i64::MAX as "now"): filtered on read.
+            let due = self
+                .store
+                .homework_due(school, &cohort, &from, &to, i64::MAX, None);
+            Ok(Arc::new(due.await?.into_iter().map(|d| d.lesson).collect()))
+        };
         let key = (school, target, from);
-        if let Some(h) = fresh(&self.facts.homework, &key, now, DAILY_TTL_SECS) {
-            return Ok(h);
-        }
-        let cohort = Cohorts::of(target);
-        let due = self
-            .store
-            .homework_due(school, &cohort, &from.iso(), &to.iso(), i64::MAX, None)
-            .await?;
-        let h = Arc::new(due.into_iter().map(|d| d.lesson).collect::<Vec<_>>());
-        remember(&self.facts.homework, key, now, h.clone());
-        Ok(h)
+        self.through_memory(&self.facts.homework, school, key, DAILY_TTL_SECS, read)
+            .await
     }
 }

@@ -726,7 +726,6 @@ async fn a_message_to_the_pupil_counts_at_once_and_reading_it_clears_the_count()
 /// between, the old list is remembered after the forget, and shown until it
 /// ages (`DAILY_TTL_SECS`, 15 s; for ever here, the clock does not move).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: a page read in flight during a lesson write re-remembers the old homework after forget_homework (stale up to DAILY_TTL_SECS on the writing node)"]
 async fn homework_written_while_pupils_load_their_pages_is_shown_after_the_write() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
