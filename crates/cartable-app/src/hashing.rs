@@ -62,6 +62,11 @@ struct Shared {
     /// measure the queueing delay (its capacity signal).
     completed: AtomicU64,
     queue_wait_micros: AtomicU64,
+    /// Total time the threads spent hashing (for their utilisation).
+    busy_micros: AtomicU64,
+    /// How long the pool's first hash (the dummy one) took at start: the
+    /// hash time to assume before any login is measured.
+    first_hash_micros: u64,
     threads: usize,
     queue_capacity: usize,
     /// A hash of a random password, verified when the login is unknown, so
@@ -74,6 +79,7 @@ struct Shared {
 pub struct HashTotals {
     pub completed: u64,
     pub queue_wait_micros: u64,
+    pub busy_micros: u64,
 }
 
 /// A bounded pool of hashing threads. Cheap to clone.
@@ -89,13 +95,17 @@ impl HashPool {
         let threads = threads.max(1);
         let (sender, receiver) = sync_channel::<Job>(queue_capacity);
         let receiver = Arc::new(Mutex::new(receiver));
+        let started = Instant::now();
         let dummy_hash = hash_now(&cost.argon2(), "cartable-dummy-password-for-unknown-logins");
+        let first_hash_micros = started.elapsed().as_micros() as u64;
         let shared = Arc::new(Shared {
             sender,
             queued: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
             completed: AtomicU64::new(0),
             queue_wait_micros: AtomicU64::new(0),
+            busy_micros: AtomicU64::new(0),
+            first_hash_micros,
             threads,
             queue_capacity,
             dummy_hash,
@@ -135,17 +145,24 @@ impl HashPool {
         self.shared.threads
     }
 
+    /// The time the pool's first hash took (ms), measured at start.
+    pub fn first_hash_ms(&self) -> f64 {
+        self.shared.first_hash_micros as f64 / 1000.0
+    }
+
     pub fn queue_capacity(&self) -> usize {
         self.shared.queue_capacity
     }
 
-    /// Running totals since start: hashes finished and the time they spent
-    /// queued. The difference of two readings gives the mean queueing delay
-    /// and the throughput over that interval.
+    /// Running totals since start: hashes finished, the time they spent
+    /// queued and the time spent computing them. The difference of two
+    /// readings gives the mean queueing delay, the throughput, the mean hash
+    /// time and the threads' utilisation over that interval.
     pub fn totals(&self) -> HashTotals {
         HashTotals {
             completed: self.shared.completed.load(Ordering::Relaxed),
             queue_wait_micros: self.shared.queue_wait_micros.load(Ordering::Relaxed),
+            busy_micros: self.shared.busy_micros.load(Ordering::Relaxed),
         }
     }
 
@@ -182,8 +199,11 @@ impl HashPool {
             let waited = enqueued.elapsed().as_micros() as u64;
             shared.queued.fetch_sub(1, Ordering::Relaxed);
             shared.running.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
             let out = work(argon2);
+            let busy = started.elapsed().as_micros() as u64;
             shared.running.fetch_sub(1, Ordering::Relaxed);
+            shared.busy_micros.fetch_add(busy, Ordering::Relaxed);
             shared
                 .queue_wait_micros
                 .fetch_add(waited, Ordering::Relaxed);

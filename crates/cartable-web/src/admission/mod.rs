@@ -24,7 +24,7 @@ use axum::http::header::{CACHE_CONTROL, SET_COOKIE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use cartable_app::hashing::HashPool;
+use cartable_app::hashing::{HashPool, HashTotals};
 use cartable_domain::Role;
 
 use crate::csrf::{cookie_value, CsrfSeed};
@@ -38,6 +38,8 @@ use ticket::{read_device, read_ticket, ticket_value, DEVICE_COOKIE, TICKET_COOKI
 
 /// How often the capacity probe looks at the signals.
 const TICK: Duration = Duration::from_millis(250);
+/// Share of the measured hash capacity offered at the door.
+const HEADROOM: f64 = 0.85;
 
 pub struct Admission {
     pub enabled: bool,
@@ -67,10 +69,11 @@ pub struct DoorFigures {
 impl Admission {
     /// `fixed_rate`: people per second, for tests; `None` measures it.
     pub fn new(enabled: bool, hasher: &HashPool, fixed_rate: Option<f64>) -> Admission {
+        // Until logins are measured: what the threads sustain at the time
+        // the pool's first hash took, with the probe's headroom.
         let threads = hasher.threads() as f64;
-        // A first guess (a hash of ~50 ms per thread), corrected within
-        // seconds by the probe.
-        let initial = fixed_rate.unwrap_or(threads * 20.0);
+        let measured = threads * 1000.0 / hasher.first_hash_ms().max(1.0) * HEADROOM;
+        let initial = fixed_rate.unwrap_or(measured);
         Admission {
             enabled,
             started: Instant::now(),
@@ -78,6 +81,7 @@ impl Admission {
             line: Mutex::new(Line::new(LineConfig::default(), initial)),
             probe: Mutex::new(CapacityProbe::new(
                 ProbeConfig {
+                    headroom: HEADROOM,
                     target_hash_queue_ms: 100.0,
                     target_runtime_lag_ms: 60.0,
                     min_rate: line::MIN_RATE,
@@ -123,6 +127,9 @@ impl Admission {
         let weak: Weak<Admission> = Arc::downgrade(this);
         runtime.spawn(async move {
             let mut last = hasher.totals();
+            // Mean time of one hash here, as last measured (the pool's
+            // first hash, timed at start, until logins finish).
+            let mut hash_ms = hasher.first_hash_ms();
             let mut expected = Instant::now() + TICK;
             loop {
                 tokio::time::sleep_until(expected.into()).await;
@@ -130,27 +137,45 @@ impl Admission {
                 expected = Instant::now() + TICK;
                 let Some(adm) = weak.upgrade() else { return };
                 let totals = hasher.totals();
-                let done = totals.completed - last.completed;
-                let hash_queue_ms = (done > 0).then(|| {
-                    (totals.queue_wait_micros - last.queue_wait_micros) as f64
-                        / done as f64
-                        / 1000.0
-                });
+                let signals = hash_signals(&last, &totals, &hasher, &mut hash_ms);
                 last = totals;
                 let now = adm.now_ms();
-                let people_waiting = adm.line().waiting() > 0;
                 let rate = adm
                     .probe
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .observe(Signals {
-                        hash_queue_ms,
                         runtime_lag_ms: lag.as_secs_f64() * 1000.0,
-                        people_waiting,
+                        ..signals
                     });
                 adm.line().set_rate(rate, now);
             }
         });
+    }
+}
+
+/// The hashing pool's part of one tick's signals, from two readings of its
+/// totals; `hash_ms` carries the mean hash time (smoothed) between ticks.
+fn hash_signals(
+    last: &HashTotals,
+    now: &HashTotals,
+    hasher: &HashPool,
+    hash_ms: &mut f64,
+) -> Signals {
+    let done = now.completed - last.completed;
+    if done > 0 {
+        let busy_ms = (now.busy_micros - last.busy_micros) as f64 / 1000.0;
+        // Smoothed: one tick holds a handful of hashes.
+        *hash_ms = 0.7 * *hash_ms + 0.3 * (busy_ms / done as f64);
+    }
+    let threads = hasher.threads().max(1) as f64;
+    Signals {
+        hash_service_per_s: threads * 1000.0 / hash_ms.max(1.0),
+        hash_queue_ms: (done > 0).then(|| {
+            (now.queue_wait_micros - last.queue_wait_micros) as f64 / done as f64 / 1000.0
+        }),
+        hash_backlog_ms: hasher.queued() as f64 * *hash_ms / threads,
+        runtime_lag_ms: 0.0,
     }
 }
 
