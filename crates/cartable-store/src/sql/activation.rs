@@ -21,7 +21,7 @@ impl ActivationRepo for SqlStore {
         .bind(c.created_at)
         .bind(c.expires_at)
         .bind(c.issued_by.map(|u| u.0))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

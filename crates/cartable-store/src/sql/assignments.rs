@@ -388,7 +388,7 @@ impl AssignmentRepo for SqlStore {
         .bind(&feedback.feedback_html)
         .bind(feedback.mark.as_deref())
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!(

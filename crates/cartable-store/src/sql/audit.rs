@@ -19,7 +19,7 @@ impl AuditRepo for SqlStore {
         .bind(e.ip.as_deref())
         .bind(e.detail.as_deref())
         .bind(e.at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

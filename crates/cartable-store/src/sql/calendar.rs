@@ -22,7 +22,7 @@ impl CalendarRepo for SqlStore {
         .bind(school.0)
         .bind(token_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -46,7 +46,7 @@ impl CalendarRepo for SqlStore {
     async fn delete_calendar_token(&self, user: UserId) -> StoreResult<()> {
         sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
             .bind(user.0)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -134,7 +134,7 @@ impl DocumentRepo for SqlStore {
         .bind(name)
         .bind(by.0)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         match row {
             Some(r) => Ok(r.try_get("id")?),

@@ -111,7 +111,7 @@ impl LessonRepo for SqlStore {
         .bind(id)
         .bind(school.0)
         .bind(author.0)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -348,14 +348,14 @@ impl LessonRepo for SqlStore {
             .bind(pupil.0)
             .bind(school.0)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         } else {
             sqlx::query("DELETE FROM homework_done WHERE lesson_id = $1 AND pupil_id = $2 AND school_id = $3")
                 .bind(lesson)
                 .bind(pupil.0)
                 .bind(school.0)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         }
         Ok(())

@@ -78,7 +78,7 @@ impl MessagingRepo for SqlStore {
         .bind(bool_int(r.parents_to_staff))
         .bind(bool_int(r.parents_to_parents))
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -386,7 +386,7 @@ impl MessagingRepo for SqlStore {
         .bind(message)
         .bind(thread)
         .bind(user.0)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -76,7 +76,14 @@ impl Default for PoolSettings {
 
 #[derive(Clone)]
 pub struct SqlStore {
+    /// Reads (and PostgreSQL writes).
     pool: AnyPool,
+    /// Writes. On SQLite one connection: its writers take turns in this
+    /// pool's queue, first come first served, instead of in SQLite's busy
+    /// handler, which sleeps up to 100 ms between tries and lets a newcomer
+    /// overtake a writer that has waited long (the drill's tail latencies of
+    /// logins and hand-ins). On PostgreSQL, the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -102,13 +109,35 @@ impl SqlStore {
         };
         let options =
             AnyConnectOptions::from_str(&url).map_err(|e| StoreError::Config(e.to_string()))?;
-        let statement_timeout_ms = settings.statement_timeout.as_millis();
-        let pool = AnyPoolOptions::new()
+        let pool = Self::pool_options(backend, settings)
             .max_connections(match backend {
-                // One writer at a time anyway; a few readers in WAL mode.
+                // A few readers in WAL mode.
                 Backend::Sqlite => settings.max_connections.min(8),
                 Backend::Postgres => settings.max_connections,
             })
+            .connect_with(options.clone())
+            .await?;
+        let writer = match backend {
+            Backend::Sqlite => {
+                Self::pool_options(backend, settings)
+                    .max_connections(1)
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(SqlStore {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    /// Pool options shared by the readers' and the writer's pools: timeouts
+    /// and, on each new connection, the backend's settings.
+    fn pool_options(backend: Backend, settings: &PoolSettings) -> AnyPoolOptions {
+        let statement_timeout_ms = settings.statement_timeout.as_millis();
+        AnyPoolOptions::new()
             .acquire_timeout(settings.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -133,9 +162,6 @@ impl SqlStore {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
-        Ok(SqlStore { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -144,6 +170,7 @@ impl SqlStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock
@@ -151,8 +178,8 @@ impl SqlStore {
     /// writes can fail with "database is locked" whatever the busy timeout.
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         };
         Ok(tx)
     }

@@ -281,7 +281,7 @@ impl NoteRepo for SqlStore {
         .bind(parent.0)
         .bind(school.0)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -291,7 +291,7 @@ impl NoteRepo for SqlStore {
             .bind(now)
             .bind(note)
             .bind(school.0)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

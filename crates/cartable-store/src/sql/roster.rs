@@ -151,7 +151,7 @@ impl RosterRepo for SqlStore {
         sqlx::query("DELETE FROM import_drafts WHERE school_id = $1 AND created_at < $2")
             .bind(d.school_id.0)
             .bind(d.created_at - 86_400)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         let row = sqlx::query(
             "INSERT INTO import_drafts (school_id, created_by, created_at, kind, file_name, content) \
@@ -163,7 +163,7 @@ impl RosterRepo for SqlStore {
         .bind(d.kind.as_deref())
         .bind(&d.file_name)
         .bind(&d.content)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(row.try_get("id")?)
     }
@@ -193,7 +193,7 @@ impl RosterRepo for SqlStore {
         sqlx::query("DELETE FROM import_drafts WHERE school_id = $1 AND id = $2")
             .bind(school.0)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -23,7 +23,7 @@ impl SchoolRepo for SqlStore {
         .bind(name)
         .bind(uai)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(SchoolId(row.try_get("id")?))
     }

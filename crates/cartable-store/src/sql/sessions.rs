@@ -22,7 +22,7 @@ impl SessionRepo for SqlStore {
         .bind(s.expires_at)
         .bind(s.user_agent.as_deref())
         .bind(s.ip.as_deref())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -54,7 +54,7 @@ impl SessionRepo for SqlStore {
             .bind(now)
             .bind(expires_at)
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -62,7 +62,7 @@ impl SessionRepo for SqlStore {
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -71,7 +71,7 @@ impl SessionRepo for SqlStore {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user.0)
             .bind(keep.unwrap_or(""))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -56,7 +56,7 @@ impl UserRepo for SqlStore {
         .bind(&u.first_name)
         .bind(u.password_hash.as_deref())
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(UserId(row.try_get("id")?))
     }
@@ -92,7 +92,7 @@ impl UserRepo for SqlStore {
             .bind(failed_logins)
             .bind(locked_until)
             .bind(user.0)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -103,7 +103,7 @@ impl UserRepo for SqlStore {
             "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1 AND (failed_logins <> 0 OR locked_until <> 0)",
         )
         .bind(user.0)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -147,7 +147,7 @@ impl UserRepo for SqlStore {
         .bind(now)
         .bind(user.0)
         .bind(school.0)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
