@@ -99,9 +99,17 @@ impl App {
             self.audit_as(&creds, "login.disabled", client).await;
             return Err(AppError::AccountDisabled);
         }
-        self.store.record_login_success(creds.user_id).await?;
-        let session = self.open_session(&creds, persistent, client).await?;
-        self.audit_as(&creds, "login.ok", client).await;
+        let (row, session) = self.new_session(&creds, persistent, client);
+        let event = AuditEvent {
+            school_id: creds.school_id,
+            actor_id: Some(creds.user_id),
+            action: "login.ok".into(),
+            target: Some(creds.login.clone()),
+            ip: client.ip.clone(),
+            detail: None,
+            at: self.now(),
+        };
+        self.store.record_login(&row, &event).await?;
         Ok(session)
     }
 
@@ -322,6 +330,19 @@ impl App {
         persistent: bool,
         client: &ClientInfo,
     ) -> Result<NewSession, AppError> {
+        let (row, session) = self.new_session(creds, persistent, client);
+        self.store.insert_session(&row).await?;
+        Ok(session)
+    }
+
+    /// A new session for `creds`: the row to store (the token's hash) and
+    /// what the browser gets (the token).
+    fn new_session(
+        &self,
+        creds: &Credentials,
+        persistent: bool,
+        client: &ClientInfo,
+    ) -> (SessionRow, NewSession) {
         let token = new_session_token();
         let now = self.now();
         let lifetime = if persistent {
@@ -329,29 +350,28 @@ impl App {
         } else {
             self.config.browser_session_secs
         };
-        self.store
-            .insert_session(&SessionRow {
-                token_hash: hash_token(&token),
-                user_id: creds.user_id,
-                school_id: creds.school_id,
-                persistent,
-                created_at: now,
-                last_seen_at: now,
-                expires_at: now + lifetime,
-                user_agent: client
-                    .user_agent
-                    .as_ref()
-                    .map(|ua| ua.chars().take(200).collect()),
-                ip: client.ip.clone(),
-            })
-            .await?;
-        Ok(NewSession {
+        let row = SessionRow {
+            token_hash: hash_token(&token),
+            user_id: creds.user_id,
+            school_id: creds.school_id,
+            persistent,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + lifetime,
+            user_agent: client
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(200).collect()),
+            ip: client.ip.clone(),
+        };
+        let session = NewSession {
             token,
             user_id: creds.user_id,
             role: creds.role,
             school_id: creds.school_id,
             cookie_max_age_secs: persistent.then_some(lifetime),
-        })
+        };
+        (row, session)
     }
 
     /// When an account with `failures` consecutive failures may try again:

@@ -114,6 +114,43 @@ async fn users_and_credentials(store: &SqlStore) {
     let c = store.credentials("zoe.martin").await.unwrap().unwrap();
     assert_eq!((c.failed_logins, c.locked_until), (0, 0));
 
+    // A login in one write: failures reset, the session, the audit event.
+    store.record_login_failure(zoe, 2, 400).await.unwrap();
+    let session = SessionRow {
+        token_hash: "login-in-one-write".into(),
+        user_id: zoe,
+        school_id: Some(a),
+        persistent: true,
+        created_at: 30,
+        last_seen_at: 30,
+        expires_at: 3_000,
+        user_agent: Some("test".into()),
+        ip: Some("127.0.0.1".into()),
+    };
+    let event = AuditEvent {
+        school_id: Some(a),
+        actor_id: Some(zoe),
+        action: "login.ok".into(),
+        target: Some("zoe.martin".into()),
+        ip: Some("127.0.0.1".into()),
+        detail: None,
+        at: 30,
+    };
+    store.record_login(&session, &event).await.unwrap();
+    let c = store.credentials("zoe.martin").await.unwrap().unwrap();
+    assert_eq!((c.failed_logins, c.locked_until), (0, 0));
+    assert_eq!(
+        store.session("login-in-one-write").await.unwrap(),
+        Some(session.clone())
+    );
+    assert!(store
+        .audit_log(a, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "login.ok" && e.actor_id == Some(zoe) && e.at == 30));
+    store.delete_session("login-in-one-write").await.unwrap();
+
     // Scoping: the user exists in school a only.
     assert!(store.user(Some(a), zoe).await.unwrap().is_some());
     assert!(store.user(Some(b), zoe).await.unwrap().is_none());

@@ -6,22 +6,31 @@ use super::rows;
 use super::SqlStore;
 use crate::{AuditEvent, AuditRepo, StoreResult};
 
+/// Appends one event (also inside another write's transaction).
+pub(super) async fn insert_event(
+    conn: &mut sqlx::AnyConnection,
+    e: &AuditEvent,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.school_id.map(|s| s.0))
+    .bind(e.actor_id.map(|u| u.0))
+    .bind(&e.action)
+    .bind(e.target.as_deref())
+    .bind(e.ip.as_deref())
+    .bind(e.detail.as_deref())
+    .bind(e.at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditRepo for SqlStore {
     async fn audit(&self, e: &AuditEvent) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(e.school_id.map(|s| s.0))
-        .bind(e.actor_id.map(|u| u.0))
-        .bind(&e.action)
-        .bind(e.target.as_deref())
-        .bind(e.ip.as_deref())
-        .bind(e.detail.as_deref())
-        .bind(e.at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let mut conn = self.writer.acquire().await?;
+        insert_event(&mut conn, e).await
     }
 
     async fn audit_log(&self, school: SchoolId, limit: i64) -> StoreResult<Vec<AuditEvent>> {

@@ -2,28 +2,48 @@ use async_trait::async_trait;
 use cartable_domain::UserId;
 use sqlx::Row;
 
-use super::rows;
+use super::{audit, rows};
 use super::{bool_int, SqlStore};
-use crate::{SessionRepo, SessionRow, StoreResult};
+use crate::{AuditEvent, SessionRepo, SessionRow, StoreResult};
+
+async fn insert_session_row(conn: &mut sqlx::AnyConnection, s: &SessionRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, school_id, persistent, created_at, last_seen_at, expires_at, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&s.token_hash)
+    .bind(s.user_id.0)
+    .bind(s.school_id.map(|x| x.0))
+    .bind(bool_int(s.persistent))
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(s.expires_at)
+    .bind(s.user_agent.as_deref())
+    .bind(s.ip.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 #[async_trait]
 impl SessionRepo for SqlStore {
     async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        insert_session_row(&mut conn, s).await
+    }
+
+    async fn record_login(&self, s: &SessionRow, event: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        // Most logins find nothing to reset: the update then changes no row.
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, school_id, persistent, created_at, last_seen_at, expires_at, user_agent, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1 AND (failed_logins <> 0 OR locked_until <> 0)",
         )
-        .bind(&s.token_hash)
         .bind(s.user_id.0)
-        .bind(s.school_id.map(|x| x.0))
-        .bind(bool_int(s.persistent))
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
-        .bind(s.expires_at)
-        .bind(s.user_agent.as_deref())
-        .bind(s.ip.as_deref())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        insert_session_row(&mut tx, s).await?;
+        audit::insert_event(&mut tx, event).await?;
+        tx.commit().await?;
         Ok(())
     }
 
