@@ -30,7 +30,9 @@ use cartable_bench::drill::accounts::{self, Account};
 use cartable_bench::drill::arrivals;
 use cartable_bench::drill::browser::{Http, Jar, Request};
 use cartable_bench::drill::html;
-use cartable_bench::drill::journey::{handin_file, source_of, url_component, Ctx, Plan, User};
+use cartable_bench::drill::journey::{
+    handin_file, source_of, url_component, Ctx, Plan, User, DEVICE_COOKIE,
+};
 use cartable_bench::drill::procfs;
 use cartable_bench::drill::record::{percentile_sorted, Recorder};
 use cartable_bench::drill::report::{self, CostFigures, RunData, Series, Summary};
@@ -129,6 +131,10 @@ struct Args {
     /// Cost: keep-alive connections.
     #[arg(long, default_value_t = 4)]
     cost_connections: usize,
+    /// Teachers and parents arriving among the pupils (default: one for
+    /// twenty pupils in `overload`, none in `morning`).
+    #[arg(long)]
+    adults: Option<usize>,
     /// Cost: how many pupils' home pages are taken in turn.
     #[arg(long, default_value_t = 400)]
     cost_pupils: usize,
@@ -264,6 +270,66 @@ fn pupils_of(all: &[Account]) -> Vec<Account> {
         .collect()
 }
 
+/// `n` teachers and parents (half each) who can sign in with a password.
+fn adults_of(all: &[Account], n: usize, rng: &mut StdRng) -> Vec<Account> {
+    let mut pick = |role: &str, k: usize| {
+        let mut v: Vec<Account> = all
+            .iter()
+            .filter(|a| a.role == role && !a.password.is_empty())
+            .cloned()
+            .collect();
+        v.shuffle(rng);
+        v.truncate(k);
+        v
+    };
+    let mut out = pick("enseignant", n.div_ceil(2));
+    out.extend(pick("parent", n / 2));
+    out
+}
+
+/// Signs each adult in once (four at a time, before the run) and returns
+/// their device cookie (`cartable_appareil`), the only thing kept.
+async fn remember_devices(
+    http: Arc<Http>,
+    adults: &[Account],
+) -> Result<Vec<Option<String>>, String> {
+    if adults.is_empty() {
+        return Ok(Vec::new());
+    }
+    let start = Instant::now();
+    let ctx = Arc::new(Ctx {
+        http,
+        rec: Recorder::new(start),
+        hard_stop: start + Duration::from_secs(600),
+        handin_file: bytes::Bytes::new(),
+    });
+    let mut devices = vec![None; adults.len()];
+    for (chunk_no, chunk) in adults.chunks(4).enumerate() {
+        let mut set = JoinSet::new();
+        for (i, a) in chunk.iter().enumerate() {
+            let (ctx, a) = (ctx.clone(), a.clone());
+            set.spawn(async move {
+                let mut u = User::new();
+                u.jar.source = source_of(&a.school_id);
+                ctx.login(&mut u, &a)
+                    .await
+                    .map_err(|_| format!("cannot sign in {} the day before", a.login))?;
+                let device = u.jar.get(DEVICE_COOKIE).map(str::to_string);
+                Ok::<_, String>((chunk_no * 4 + i, device))
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            let (i, device) = r.map_err(|e| e.to_string())??;
+            devices[i] = device;
+        }
+    }
+    println!(
+        "the day before: {} adults signed in once on their device",
+        adults.len()
+    );
+    Ok(devices)
+}
+
 /// Most arrivals within any one second.
 fn peak_per_s(offsets: &[f64]) -> f64 {
     let mut best = 0;
@@ -293,6 +359,13 @@ async fn load(args: &Args) -> Result<RunData, String> {
     pupils.shuffle(&mut rng);
     let spare: Vec<Account> = pupils[args.pupils..].to_vec();
     pupils.truncate(args.pupils);
+    // Teachers and parents at the door too (overload: one for twenty pupils
+    // unless told), half each, to show their lanes.
+    let adults_wanted = args.adults.unwrap_or(match args.scenario {
+        Scenario::Overload => args.pupils / 20,
+        _ => 0,
+    });
+    let mut adults = adults_of(&all, adults_wanted, &mut rng);
     let http = Arc::new(Http::new(
         &args.base_url,
         args.max_in_flight,
@@ -330,18 +403,29 @@ async fn load(args: &Args) -> Result<RunData, String> {
         _ => None,
     };
 
+    // The day before: each adult signs in once on their device, which
+    // keeps the signed device hint (their school and role) for the morning.
+    let devices = remember_devices(http.clone(), &adults).await?;
+    if !adults.is_empty() {
+        notes.push(format!(
+            "{} teachers and {} parents arrive among the pupils, without a session but on a device where they signed in before (their lane at the door: teachers ahead, parents' casual visits behind); their journey is the login and the home page. Order is measured among pupils.",
+            adults.iter().filter(|a| a.role == "enseignant").count(),
+            adults.iter().filter(|a| a.role == "parent").count(),
+        ));
+    }
+    let visitors = pupils.len() + adults.len();
     let offsets = match args.scenario {
         Scenario::Overload => {
             let rate = args.overload_factor * hash_rate.unwrap_or(1.0);
-            arrivals::steady(pupils.len(), rate)
+            arrivals::steady(visitors, rate)
         }
-        _ => arrivals::morning(pupils.len(), args.duration, &mut rng),
+        _ => arrivals::morning(visitors, args.duration, &mut rng),
     };
     let arrivals_span = offsets.last().copied().unwrap_or(0.0);
     let max_s = args.max_seconds.unwrap_or(match args.scenario {
         // Everyone has to get through the door at the hash rate.
         Scenario::Overload => {
-            arrivals_span + pupils.len() as f64 / hash_rate.unwrap_or(1.0).max(0.1) * 1.5 + 60.0
+            arrivals_span + visitors as f64 / hash_rate.unwrap_or(1.0).max(0.1) * 1.5 + 60.0
         }
         _ => args.duration + 120.0,
     });
@@ -353,7 +437,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
     } else {
         (args.session_share * pupils.len() as f64 / with_token as f64).min(1.0)
     };
-    let plans: Vec<Plan> = pupils
+    let mut plans: Vec<Plan> = pupils
         .iter()
         .map(|a| Plan {
             account: a.clone(),
@@ -362,8 +446,20 @@ async fn load(args: &Args) -> Result<RunData, String> {
                 && rng.gen::<f64>() < p_session,
             hand_in: rng.gen::<f64>() < args.handin_share,
             message: rng.gen::<f64>() < args.message_share,
+            device: None,
         })
         .collect();
+    for (a, device) in adults.drain(..).zip(devices) {
+        plans.push(Plan {
+            account: a,
+            with_session: false,
+            hand_in: false,
+            message: false,
+            device,
+        });
+    }
+    // Adults anywhere in the crowd.
+    plans.shuffle(&mut rng);
     let with_session = plans.iter().filter(|p| p.with_session).count() as u64;
     if args.scenario == Scenario::Morning && with_session == 0 {
         notes.push(
@@ -393,7 +489,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
         args.server_pid,
         tck,
         stop.clone(),
-        pupils.len(),
+        visitors,
     ));
 
     let mut set = JoinSet::new();
@@ -446,10 +542,10 @@ async fn load(args: &Args) -> Result<RunData, String> {
         scenario: args.scenario.name().into(),
         admission: args.admission.clone(),
         label: args.label.clone(),
-        journeys: pupils.len() as u64,
+        journeys: visitors as u64,
         completed: done,
         failed,
-        cut: (pupils.len() as u64).saturating_sub(done + failed),
+        cut: (visitors as u64).saturating_sub(done + failed),
         errors: a.n_errors,
         errors_by_kind: a.errors_by_kind.clone(),
         limited: a.n_limited,
@@ -472,6 +568,16 @@ async fn load(args: &Args) -> Result<RunData, String> {
         wait_p99_s: a.wait_s.map(|w| r3(w.p99)),
         wait_max_s: a.wait_s.map(|w| r3(w.max)),
         first_position_max: a.first_position_max,
+        door_s_p50_by_role: a
+            .door_s_by_role
+            .iter()
+            .map(|(r, p)| (r.clone(), r3(p.p50)))
+            .collect(),
+        door_s_p90_by_role: a
+            .door_s_by_role
+            .iter()
+            .map(|(r, p)| (r.clone(), r3(p.p90)))
+            .collect(),
         handins: rec.handins.load(Ordering::Relaxed),
         messages: rec.messages.load(Ordering::Relaxed),
         without_attachment: rec.without_attachment.load(Ordering::Relaxed),
@@ -505,6 +611,12 @@ async fn load(args: &Args) -> Result<RunData, String> {
         println!(
             "  {page:<13} n={:<7} p50 {:>8.1} ms  p90 {:>8.1} ms  p99 {:>8.1} ms  max {:>8.1} ms",
             p.n, p.p50, p.p90, p.p99, p.max
+        );
+    }
+    for (role, p) in &a.door_s_by_role {
+        println!(
+            "  at the door: {role:<11} n={:<6} p50 {:>6.1} s  p90 {:>6.1} s  max {:>6.1} s",
+            p.n, p.p50, p.p90, p.max
         );
     }
     for e in a.error_examples.iter().take(5) {

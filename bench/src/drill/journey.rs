@@ -35,6 +35,8 @@ const MAX_LOGIN_ROUNDS: u32 = 30;
 const TROUBLE_PAUSE: Duration = Duration::from_secs(1);
 
 pub const SESSION_COOKIE: &str = "cartable_session";
+/// The signed device hint the server sets at login (school and role).
+pub const DEVICE_COOKIE: &str = "cartable_appareil";
 
 /// Shared by every journey of a run.
 pub struct Ctx {
@@ -53,6 +55,9 @@ pub struct Plan {
     pub with_session: bool,
     pub hand_in: bool,
     pub message: bool,
+    /// A `cartable_appareil` cookie from an earlier visit: the device is
+    /// remembered as a teacher's or a parent's (their lane at the door).
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,6 +250,7 @@ impl Ctx {
     /// (waiting there if need be), then the form.
     pub async fn login(&self, u: &mut User, account: &Account) -> Result<(), Stop> {
         u.gate.school = account.school_id.clone();
+        u.gate.role = account.role.clone();
         u.gate.arrival_s = Some(self.rec.now_s());
         let form_page = Request::get(format!(
             "/connexion?ecole={}",
@@ -312,6 +318,9 @@ impl Ctx {
     async fn steps(&self, u: &mut User, plan: &Plan) -> Result<(), Stop> {
         let account = &plan.account;
         u.jar.source = source_of(&account.school_id);
+        if let Some(device) = &plan.device {
+            u.jar.set(DEVICE_COOKIE, device);
+        }
         match (&account.session_token, plan.with_session) {
             (Some(token), true) => u.jar.set(SESSION_COOKIE, token),
             _ => self.login(u, account).await?,
@@ -319,6 +328,10 @@ impl Ctx {
         self.rec.inside.fetch_add(1, Ordering::Relaxed);
 
         self.page(u, Page::Home, "/").await?;
+        if !account.is_pupil() {
+            // A teacher before class or a parent's look: their home page.
+            return Ok(());
+        }
         let devoirs = self.page(u, Page::Devoirs, "/devoirs").await?;
         let mut attachment = html::links(&devoirs.text(), "/pieces-jointes/")
             .into_iter()

@@ -104,10 +104,15 @@ struct Event {
     incident: Incident,
 }
 
+/// The role of pupils in accounts.csv.
+pub const PUPIL_ROLE: &str = "eleve";
+
 /// What happened at the door to one visitor who signed in with a password.
 #[derive(Debug, Clone, Default)]
 pub struct GateLog {
     pub school: String,
+    /// The account's role as in accounts.csv (`eleve`, `enseignant`, `parent`…).
+    pub role: String,
     /// When their first `GET /connexion` was sent (s since the start).
     pub arrival_s: Option<f64>,
     /// When the waiting room was first shown, and what it said.
@@ -333,14 +338,30 @@ impl Recorder {
             }
         }
 
-        // Order at the door.
-        let admissions: Vec<(String, f64, f64)> = gates
-            .iter()
+        // Order at the door, among pupils (one lane: teachers go ahead and
+        // parents' casual visits behind by design).
+        let pupils = || gates.iter().filter(|g| g.role == PUPIL_ROLE);
+        let admissions: Vec<(String, f64, f64)> = pupils()
             .filter_map(|g| Some((g.school.clone(), g.arrival_s?, g.admission_s()?)))
             .collect();
-        let logins: Vec<(String, f64, f64)> = gates
-            .iter()
+        let logins: Vec<(String, f64, f64)> = pupils()
             .filter_map(|g| Some((g.school.clone(), g.arrival_s?, g.login_s?)))
+            .collect();
+        // Time at the door (arrival to let in), per role.
+        let mut door: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for g in &gates {
+            if let (Some(a), Some(b)) = (g.arrival_s, g.admission_s()) {
+                door.entry(g.role.clone())
+                    .or_default()
+                    .push((b - a).max(0.0));
+            }
+        }
+        let door_s_by_role = door
+            .into_iter()
+            .map(|(role, mut v)| {
+                v.sort_by(f64::total_cmp);
+                (role, Percentiles::of_sorted(&v))
+            })
             .collect();
         let (ooo, ooo_n) = out_of_order(&admissions, 1.0);
         let (login_ooo, login_n) = out_of_order(&logins, 1.0);
@@ -385,6 +406,7 @@ impl Recorder {
             eta_median_error: (!eta_errors.is_empty()).then(|| median_sorted(&eta_errors)),
             wait_s: (!waits.is_empty()).then(|| Percentiles::of_sorted(&waits)),
             first_position_max: first_positions.last().copied(),
+            door_s_by_role,
             bucket_s,
         }
     }
@@ -488,6 +510,8 @@ pub struct Analysis {
     pub eta_median_error: Option<f64>,
     pub wait_s: Option<Percentiles>,
     pub first_position_max: Option<f64>,
+    /// Seconds from arrival to let in, per role.
+    pub door_s_by_role: BTreeMap<String, Percentiles>,
     pub bucket_s: f64,
 }
 

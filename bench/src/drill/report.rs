@@ -46,6 +46,12 @@ pub struct Summary {
     pub wait_p99_s: Option<f64>,
     pub wait_max_s: Option<f64>,
     pub first_position_max: Option<f64>,
+    /// Seconds from arrival at the door to being let in, per role
+    /// (`eleve`, `enseignant`, `parent`): p50 and p90.
+    #[serde(default)]
+    pub door_s_p50_by_role: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub door_s_p90_by_role: BTreeMap<String, f64>,
     pub handins: u64,
     pub messages: u64,
     pub without_attachment: u64,
@@ -404,6 +410,17 @@ fn summary_rows(s: &Summary) -> Vec<(String, String)> {
                 pct(s.out_of_order_ratio),
                 pct(s.login_out_of_order_ratio)
             ),
+        ),
+        (
+            "time at the door p50 / p90, per role".into(),
+            s.door_s_p50_by_role
+                .iter()
+                .map(|(role, p50)| {
+                    let p90 = s.door_s_p90_by_role.get(role).copied().unwrap_or(f64::NAN);
+                    format!("{role} {p50:.1} / {p90:.1} s")
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
         (
             "median error of the first shown wait".into(),

@@ -6,11 +6,13 @@
 use std::time::Duration;
 
 use cartable_app::auth::ClientInfo;
+use cartable_domain::{Role, SchoolId};
 use cartable_testkit::reqwest::header::{COOKIE, RETRY_AFTER};
 use cartable_testkit::reqwest::{self, StatusCode};
 use cartable_testkit::{
     extract_csrf, seed_fixture, spawn_app_with, Door, TestApp, TestClient, TestOptions, PASSWORD,
 };
+use cartable_web::admission::ticket::{device_value, DEVICE_COOKIE};
 
 const RATE: f64 = 0.5;
 /// Refresh polls before a test gives up (each waits at most 1 s).
@@ -328,4 +330,102 @@ async fn the_operator_reads_the_door_on_metrics_and_the_status_page() {
     let (status, page) = t.client().get_text("/etat").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("1 personne dans la file d'attente"), "{page}");
+}
+
+/// A browser with no session whose cookie jar starts with `cookie`.
+fn browser_with(t: &TestApp, cookie: &str) -> TestClient {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let base = t.url("");
+    jar.add_cookie_str(cookie, &base.parse().unwrap());
+    TestClient {
+        base,
+        http: reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+/// A browser with no session, on a device where `role` of `school` signed in
+/// before: it carries the signed device hint the server set then.
+fn remembered_device(t: &TestApp, school: SchoolId, role: Role) -> TestClient {
+    let value = device_value(&t.state.web.secret_key, school, role);
+    browser_with(t, &format!("{DEVICE_COOKIE}={value}; Path=/"))
+}
+
+#[tokio::test]
+async fn a_teacher_goes_ahead_of_the_pupils_and_a_parents_visit_behind() {
+    let t = slow_door().await;
+    let f = seed_fixture(&t).await;
+    let path = "/connexion";
+
+    let first = t.client();
+    let Door2::Form { .. } = knock(&first, path).await else {
+        panic!("the first visitor comes in at once");
+    };
+    let pupils = [t.client(), t.client(), t.client()];
+    for (i, p) in pupils.iter().enumerate() {
+        assert_eq!(position(&knock(p, path).await), i as u64 + 1);
+    }
+    // A parent's casual visit, then a teacher, both after the pupils.
+    let parent = remembered_device(&t, f.school_a, Role::Parent);
+    let parent_first = position(&knock(&parent, path).await);
+    assert!(
+        parent_first >= 4,
+        "the parent waits behind the pupils: {parent_first}"
+    );
+    let teacher = remembered_device(&t, f.school_a, Role::Teacher);
+    assert_eq!(
+        position(&knock(&teacher, path).await),
+        1,
+        "the teacher goes ahead of everyone waiting"
+    );
+    assert!(position(&knock(&parent, path).await) > 1);
+
+    // The teacher's turn comes first; the pupils are still waiting, and
+    // then go in their own order.
+    let (csrf, _) = wait_for_turn(&teacher, path).await;
+    assert_eq!(position(&knock(&pupils[0], path).await), 1);
+    let r = teacher
+        .post_raw(
+            "/connexion",
+            &[
+                ("csrf", &csrf),
+                ("login", f.login("teacher_a")),
+                ("password", PASSWORD),
+            ],
+            Default::default(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    wait_for_turn(&pupils[0], path).await;
+    assert!(
+        position(&knock(&pupils[2], path).await) <= 2,
+        "pupils keep their order"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_device_hint_gains_no_lane() {
+    let t = slow_door().await;
+    let f = seed_fixture(&t).await;
+    let path = "/connexion";
+    let first = t.client();
+    let Door2::Form { .. } = knock(&first, path).await else {
+        panic!("the first visitor comes in at once");
+    };
+    let pupil = t.client();
+    assert_eq!(position(&knock(&pupil, path).await), 1);
+    // "Teacher" typed by hand, with a made-up signature: a normal place.
+    let forged = format!(
+        "{DEVICE_COOKIE}={}.teacher.{}; Path=/",
+        f.school_a.0,
+        "0".repeat(64)
+    );
+    let forger = browser_with(&t, &forged);
+    assert_eq!(position(&knock(&forger, path).await), 2);
+    // The same hint, signed: first in line.
+    let teacher = remembered_device(&t, f.school_a, Role::Teacher);
+    assert_eq!(position(&knock(&teacher, path).await), 1);
 }

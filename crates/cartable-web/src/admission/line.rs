@@ -586,17 +586,21 @@ impl Line {
         let ticket = &self.tickets[&seq];
         let lane_len = |l: Lane| self.lanes[l as usize].len as u64;
         let in_lane = self.lanes[ticket.lane as usize].ahead_of(ticket.school, seq);
+        // Pupils and parents alternate three to one, counting the pupils
+        // already served since the last parent.
+        let per = u64::from(NORMAL_PER_CASUAL);
+        let since = u64::from(self.normal_served_since_casual).min(per);
         let ahead = match ticket.lane {
             Lane::Priority => in_lane,
             Lane::Normal => {
                 lane_len(Lane::Priority)
                     + in_lane
-                    + lane_len(Lane::Casual).min(in_lane / u64::from(NORMAL_PER_CASUAL))
+                    + lane_len(Lane::Casual).min((since + in_lane) / per)
             }
             Lane::Casual => {
                 lane_len(Lane::Priority)
                     + in_lane
-                    + lane_len(Lane::Normal).min(in_lane * u64::from(NORMAL_PER_CASUAL))
+                    + lane_len(Lane::Normal).min(per - since + in_lane * per)
             }
         };
         let position = ahead + 1;
