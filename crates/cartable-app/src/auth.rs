@@ -10,6 +10,7 @@ use cartable_domain::policy::Actor;
 use cartable_domain::{Role, SchoolId, UserId};
 use cartable_store::{AuditEvent, Credentials, SessionRow, User};
 
+use crate::hashing::Turn;
 use crate::session_cache::CachedSession;
 use crate::tokens::{hash_code, hash_token, new_session_token, same_digest};
 use crate::{App, AppError};
@@ -19,6 +20,19 @@ use crate::{App, AppError};
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The door let this visitor in (their turn came): their password
+    /// check may queue instead of being refused (see `hashing`).
+    pub let_in: bool,
+}
+
+impl ClientInfo {
+    fn turn(&self) -> Turn {
+        if self.let_in {
+            Turn::LetIn
+        } else {
+            Turn::Visitor
+        }
+    }
 }
 
 /// A session just opened: the token goes into the cookie, and nowhere else.
@@ -74,9 +88,10 @@ impl App {
         // Always pay for one verification, known login or not.
         let ok = self
             .hasher
-            .verify(
+            .verify_as(
                 creds.as_ref().and_then(|c| c.password_hash.clone()),
                 password.to_string(),
+                client.turn(),
             )
             .await?;
         let Some(creds) = creds else {
@@ -314,7 +329,7 @@ impl App {
         }
         check_new_password(new, confirm, &creds.login)
             .map_err(|e| AppError::invalid("password.rejected", capitalize(&e.to_string())))?;
-        let hash = self.hasher.hash(new.to_string()).await?;
+        let hash = self.hasher.hash_as(new.to_string(), client.turn()).await?;
         self.store
             .set_password(creds.user_id, Some(&hash), now)
             .await?;

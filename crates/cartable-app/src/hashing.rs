@@ -3,6 +3,13 @@
 //! stall every other request. So hashes run on a fixed set of threads (one per
 //! core) fed by a bounded queue; when the queue is full the caller is told
 //! `Busy` at once instead of waiting in a pile that only grows.
+//!
+//! The bound has two levels. A visitor the door did not count (admission
+//! control off, or a path it does not gate) is refused past `queue_capacity`
+//! waiting hashes. Someone the door let in already waited their turn: the
+//! door's rate bounds how many of them come, but not how bunched they come
+//! back from the waiting room, so they may queue up to `LET_IN_OVERFLOW`
+//! times further rather than meet an error after waiting.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -68,6 +75,7 @@ struct Shared {
     /// hash time to assume before any login is measured.
     first_hash_micros: u64,
     threads: usize,
+    /// Waiting hashes past which a visitor is refused.
     queue_capacity: usize,
     /// A hash of a random password, verified when the login is unknown, so
     /// that an unknown login costs what a known one costs.
@@ -82,6 +90,16 @@ pub struct HashTotals {
     pub busy_micros: u64,
 }
 
+/// How much further than a visitor someone let in by the door may queue.
+pub const LET_IN_OVERFLOW: usize = 8;
+
+/// Whose hash it is: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    Visitor,
+    LetIn,
+}
+
 /// A bounded pool of hashing threads. Cheap to clone.
 #[derive(Clone)]
 pub struct HashPool {
@@ -93,7 +111,7 @@ impl HashPool {
     /// `queue_capacity` waiting hashes.
     pub fn new(threads: usize, queue_capacity: usize, cost: HashCost) -> HashPool {
         let threads = threads.max(1);
-        let (sender, receiver) = sync_channel::<Job>(queue_capacity);
+        let (sender, receiver) = sync_channel::<Job>(queue_capacity * LET_IN_OVERFLOW);
         let receiver = Arc::new(Mutex::new(receiver));
         let started = Instant::now();
         let dummy_hash = hash_now(&cost.argon2(), "cartable-dummy-password-for-unknown-logins");
@@ -168,22 +186,39 @@ impl HashPool {
 
     /// A PHC string for `password`.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move |argon2| hash_now(argon2, &password)).await
+        self.hash_as(password, Turn::Visitor).await
+    }
+
+    pub async fn hash_as(&self, password: String, turn: Turn) -> Result<String, AppError> {
+        self.run(move |argon2| hash_now(argon2, &password), turn)
+            .await
     }
 
     /// Checks `password` against a PHC string; with `None` (unknown login or
     /// no password yet) checks against a dummy hash and answers false.
     pub async fn verify(&self, phc: Option<String>, password: String) -> Result<bool, AppError> {
+        self.verify_as(phc, password, Turn::Visitor).await
+    }
+
+    pub async fn verify_as(
+        &self,
+        phc: Option<String>,
+        password: String,
+        turn: Turn,
+    ) -> Result<bool, AppError> {
         let (phc, real) = match phc {
             Some(p) => (p, true),
             None => (self.shared.dummy_hash.clone(), false),
         };
         let ok = self
-            .run(move |argon2| {
-                PasswordHash::new(&phc)
-                    .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
-                    .unwrap_or(false)
-            })
+            .run(
+                move |argon2| {
+                    PasswordHash::new(&phc)
+                        .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())
+                        .unwrap_or(false)
+                },
+                turn,
+            )
             .await?;
         Ok(ok && real)
     }
@@ -191,7 +226,13 @@ impl HashPool {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+        turn: Turn,
     ) -> Result<T, AppError> {
+        if turn == Turn::Visitor && self.queued() >= self.shared.queue_capacity {
+            return Err(AppError::Busy {
+                retry_after_secs: 2,
+            });
+        }
         let (tx, rx) = oneshot::channel();
         let shared = Arc::clone(&self.shared);
         let enqueued = Instant::now();
@@ -272,9 +313,12 @@ mod tests {
         let blocker = {
             let pool = pool.clone();
             tokio::spawn(async move {
-                pool.run(move |_| {
-                    let _ = release_rx.recv();
-                })
+                pool.run(
+                    move |_| {
+                        let _ = release_rx.recv();
+                    },
+                    Turn::Visitor,
+                )
                 .await
             })
         };
@@ -290,9 +334,27 @@ mod tests {
         }
         let refused = pool.hash("un de trop".into()).await;
         assert!(matches!(refused, Err(AppError::Busy { .. })));
+        // Someone the door let in queues further (up to LET_IN_OVERFLOW times).
+        let let_in: Vec<_> = (0..LET_IN_OVERFLOW - 1)
+            .map(|i| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.hash_as(format!("admis {i}"), Turn::LetIn).await })
+            })
+            .collect();
+        while pool.queued() < LET_IN_OVERFLOW {
+            tokio::task::yield_now().await;
+        }
+        let past_all = pool.hash_as("au-delà".into(), Turn::LetIn).await;
+        assert!(
+            matches!(past_all, Err(AppError::Busy { .. })),
+            "still bounded"
+        );
         release_tx.send(()).unwrap();
         blocker.await.unwrap().unwrap();
         assert!(waiting.await.unwrap().is_ok());
+        for h in let_in {
+            assert!(h.await.unwrap().is_ok());
+        }
         assert_eq!((pool.queued(), pool.running()), (0, 0));
     }
 }

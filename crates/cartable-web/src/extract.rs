@@ -98,6 +98,7 @@ where
         Ok(Client(ClientInfo {
             ip: ip.map(|i| i.to_string()),
             user_agent,
+            let_in: parts.extensions.get::<LetIn>().is_some(),
         }))
     }
 }
@@ -238,3 +239,8 @@ pub async fn renew_session_cookie(
     }
     resp
 }
+
+/// Set by the door on a request it let through with a turn (a ticket): the
+/// password check behind it may queue rather than be refused.
+#[derive(Debug, Clone, Copy)]
+pub struct LetIn;

@@ -29,7 +29,7 @@ use cartable_domain::Role;
 
 use crate::csrf::{cookie_value, CsrfSeed};
 use crate::error::{error_page, urlencode};
-use crate::extract::SESSION_COOKIE;
+use crate::extract::{LetIn, SESSION_COOKIE};
 use crate::ratelimit;
 use crate::state::AppState;
 use capacity::{CapacityProbe, ProbeConfig, Signals};
@@ -218,7 +218,7 @@ enum Decision {
 
 /// The middleware. Must run inside `csrf::ensure_cookie` (it binds tickets
 /// to the browser's CSRF cookie).
-pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let adm = &state.admission;
     if !adm.enabled || !is_gated(req.method(), req.uri().path()) {
         return next.run(req).await;
@@ -309,6 +309,7 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
                     .observe(ms as f64 / 1000.0);
             }
             let attempt = req.method() == Method::POST;
+            req.extensions_mut().insert(LetIn);
             let mut resp = next.run(req).await;
             let signed_in = resp
                 .headers()
