@@ -188,7 +188,8 @@ if [[ "$CI_MODE" -eq 1 ]]; then
     errors="$(sed -n 's/.*"errors":\([0-9]*\).*/\1/p' <<<"$LAST_JSON")"
     waited="$(sed -n 's/.*"waited":\([0-9]*\).*/\1/p' <<<"$LAST_JSON")"
     completed="$(sed -n 's/.*"completed":\([0-9]*\).*/\1/p' <<<"$LAST_JSON")"
-    echo "drill --ci: errors=${errors:-?} waited=${waited:-?} completed=${completed:-?} of $PUPILS"
+    journeys="$(sed -n 's/.*"journeys":\([0-9]*\).*/\1/p' <<<"$LAST_JSON")"
+    echo "drill --ci: errors=${errors:-?} waited=${waited:-?} completed=${completed:-?} of ${journeys:-?} ($PUPILS pupils, the rest teachers and parents)"
     if [[ "${errors:-x}" == 0 && "${waited:-0}" -gt 0 ]]; then
         echo "drill --ci: PASS"
     else

@@ -376,6 +376,16 @@ impl Recorder {
             })
             .collect();
         eta_errors.sort_by(f64::total_cmp);
+        // Signed: above 0 the wait shown was longer than the real one.
+        let mut eta_bias: Vec<f64> = waiters
+            .iter()
+            .filter_map(|g| {
+                let (_, w) = g.first_wait?;
+                let real = g.real_wait_s()?;
+                (real > 0.05).then(|| (w.eta_s - real) / real)
+            })
+            .collect();
+        eta_bias.sort_by(f64::total_cmp);
         let mut waits: Vec<f64> = waiters.iter().filter_map(|g| g.real_wait_s()).collect();
         waits.sort_by(f64::total_cmp);
         let mut first_positions: Vec<f64> = waiters
@@ -404,6 +414,7 @@ impl Recorder {
             out_of_order: ooo as u64,
             login_out_of_order_ratio: (login_n > 0).then(|| login_ooo as f64 / login_n as f64),
             eta_median_error: (!eta_errors.is_empty()).then(|| median_sorted(&eta_errors)),
+            eta_median_bias: (!eta_bias.is_empty()).then(|| median_sorted(&eta_bias)),
             wait_s: (!waits.is_empty()).then(|| Percentiles::of_sorted(&waits)),
             first_position_max: first_positions.last().copied(),
             door_s_by_role,
@@ -508,6 +519,8 @@ pub struct Analysis {
     pub out_of_order: u64,
     pub login_out_of_order_ratio: Option<f64>,
     pub eta_median_error: Option<f64>,
+    /// The same, signed (shown − real) / real: above 0, waits were overestimated.
+    pub eta_median_bias: Option<f64>,
     pub wait_s: Option<Percentiles>,
     pub first_position_max: Option<f64>,
     /// Seconds from arrival to let in, per role.

@@ -15,6 +15,7 @@ pub mod line;
 pub mod ticket;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,7 @@ use ticket::{read_device, read_ticket, ticket_value, DEVICE_COOKIE, TICKET_COOKI
 /// How often the capacity probe looks at the signals.
 const TICK: Duration = Duration::from_millis(250);
 /// Share of the measured hash capacity offered at the door.
-const HEADROOM: f64 = 0.85;
+const HEADROOM: f64 = 0.75;
 
 pub struct Admission {
     pub enabled: bool,
@@ -48,6 +49,8 @@ pub struct Admission {
     epoch: u32,
     line: Mutex<Line>,
     probe: Mutex<CapacityProbe>,
+    /// The probe's last reading of the hash capacity (per second), as f64 bits.
+    hash_capacity: AtomicU64,
     /// Set for tests and benchmarks that need a known rate; the probe then
     /// leaves it alone.
     fixed_rate: Option<f64>,
@@ -59,6 +62,8 @@ pub struct DoorFigures {
     pub enabled: bool,
     /// People let in per second at most, as measured.
     pub rate: f64,
+    /// Hashes per second the threads sustain at the hash time measured now.
+    pub hash_capacity: f64,
     /// Whose turn came and who have not come back yet.
     pub called: usize,
     pub waiting: usize,
@@ -82,13 +87,14 @@ impl Admission {
             probe: Mutex::new(CapacityProbe::new(
                 ProbeConfig {
                     headroom: HEADROOM,
-                    target_hash_queue_ms: 100.0,
+                    target_hash_queue_ms: 60.0,
                     target_runtime_lag_ms: 60.0,
                     min_rate: line::MIN_RATE,
                     max_rate: 5_000.0,
                 },
                 initial,
             )),
+            hash_capacity: AtomicU64::new((measured / HEADROOM).to_bits()),
             fixed_rate,
         }
     }
@@ -108,6 +114,7 @@ impl Admission {
         DoorFigures {
             enabled: self.enabled,
             rate: line.rate(),
+            hash_capacity: f64::from_bits(self.hash_capacity.load(Ordering::Relaxed)),
             called: line.called(),
             waiting: line.waiting(),
             admission_rate: line.admission_rate(now),
@@ -139,6 +146,8 @@ impl Admission {
                 let totals = hasher.totals();
                 let signals = hash_signals(&last, &totals, &hasher, &mut hash_ms);
                 last = totals;
+                adm.hash_capacity
+                    .store(signals.hash_service_per_s.to_bits(), Ordering::Relaxed);
                 let now = adm.now_ms();
                 let rate = adm
                     .probe

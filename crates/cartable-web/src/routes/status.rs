@@ -120,8 +120,14 @@ fn write_door(out: &mut String, d: &DoorFigures) {
     gauge(
         out,
         "cartable_admission_limit",
-        "People per second the door lets in at most (measured from queueing delay).",
+        "People per second the door lets in at most (the hash capacity with headroom, cut by measured delays).",
         d.rate,
+    );
+    gauge(
+        out,
+        "cartable_hash_capacity_per_second",
+        "Password hashes per second the hashing threads sustain at the hash time measured now.",
+        d.hash_capacity,
     );
     gauge(
         out,
