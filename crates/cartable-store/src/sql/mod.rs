@@ -74,6 +74,9 @@ impl Default for PoolSettings {
     }
 }
 
+/// How long a SQLite write waits for its turn (the connections' busy timeout too).
+const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct SqlStore {
     /// Reads (and PostgreSQL writes).
@@ -121,6 +124,10 @@ impl SqlStore {
             Backend::Sqlite => {
                 Self::pool_options(backend, settings)
                     .max_connections(1)
+                    // Writers queue here as long as they used to in SQLite's
+                    // busy handler (5 s): an embedded file is never "gone",
+                    // only busy, and a hand-in should wait rather than fail.
+                    .acquire_timeout(settings.acquire_timeout.max(SQLITE_WRITE_WAIT))
                     .connect_with(options)
                     .await?
             }
