@@ -124,7 +124,10 @@ impl App {
             detail: None,
             at: self.now(),
         };
-        self.store.record_login(&row, &event).await?;
+        let reset_failures = creds.failed_logins != 0 || creds.locked_until != 0;
+        self.store
+            .record_login(&row, &event, reset_failures)
+            .await?;
         Ok(session)
     }
 

@@ -119,8 +119,15 @@ pub trait GroupRepo {
 pub trait SessionRepo {
     async fn insert_session(&self, session: &SessionRow) -> StoreResult<()>;
     /// A successful password login in one write (one commit): the account's
-    /// failure count reset, the new session and the audit event.
-    async fn record_login(&self, session: &SessionRow, event: &AuditEvent) -> StoreResult<()>;
+    /// failure count reset (when `reset_failures`: most logins have nothing
+    /// to reset, and the statement is skipped), the new session and the audit
+    /// event.
+    async fn record_login(
+        &self,
+        session: &SessionRow,
+        event: &AuditEvent,
+        reset_failures: bool,
+    ) -> StoreResult<()>;
     async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
     async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> StoreResult<()>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;

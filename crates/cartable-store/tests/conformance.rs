@@ -136,7 +136,7 @@ async fn users_and_credentials(store: &SqlStore) {
         detail: None,
         at: 30,
     };
-    store.record_login(&session, &event).await.unwrap();
+    store.record_login(&session, &event, true).await.unwrap();
     let c = store.credentials("zoe.martin").await.unwrap().unwrap();
     assert_eq!((c.failed_logins, c.locked_until), (0, 0));
     assert_eq!(

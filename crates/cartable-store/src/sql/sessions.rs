@@ -32,15 +32,21 @@ impl SessionRepo for SqlStore {
         insert_session_row(&mut conn, s).await
     }
 
-    async fn record_login(&self, s: &SessionRow, event: &AuditEvent) -> StoreResult<()> {
+    async fn record_login(
+        &self,
+        s: &SessionRow,
+        event: &AuditEvent,
+        reset_failures: bool,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        // Most logins find nothing to reset: the update then changes no row.
-        sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1 AND (failed_logins <> 0 OR locked_until <> 0)",
-        )
-        .bind(s.user_id.0)
-        .execute(&mut *tx)
-        .await?;
+        if reset_failures {
+            sqlx::query(
+                "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1 AND (failed_logins <> 0 OR locked_until <> 0)",
+            )
+            .bind(s.user_id.0)
+            .execute(&mut *tx)
+            .await?;
+        }
         insert_session_row(&mut tx, s).await?;
         audit::insert_event(&mut tx, event).await?;
         tx.commit().await?;
