@@ -879,4 +879,87 @@ mod tests {
         let _ = l.arrive(0, Lane::Normal, 1);
         assert_eq!(l.arrive(0, Lane::Normal, 1), Arrival::Full);
     }
+
+    /// A crowd from schools of different sizes arriving at five times the
+    /// rate, everyone refreshing when told: (shown − real) / real of each
+    /// first wait shown (the "honest estimated wait"), sorted; the
+    /// rate held constant so that only the line's own estimate is judged.
+    fn simulated_eta_errors(schools: &[u64]) -> Vec<f64> {
+        let rate = 20.0;
+        let mut l = Line::new(LineConfig::default(), rate);
+        let total: u64 = schools.iter().sum();
+        // (seq, first eta, next visit)
+        let mut waiting: Vec<(u64, Millis, Millis)> = Vec::new();
+        let mut errors = Vec::new();
+        let (mut arrived, mut next_arrival, mut t) = (0u64, 0 as Millis, 0 as Millis);
+        while t < 600_000 && (arrived < 3_000 || !waiting.is_empty()) {
+            // Five times the rate: one arrival every 10 ms, schools by size.
+            while arrived < 3_000 && next_arrival <= t {
+                let mut k = (arrived * 7919) % total;
+                let school = schools
+                    .iter()
+                    .position(|n| {
+                        if k < *n {
+                            true
+                        } else {
+                            k -= n;
+                            false
+                        }
+                    })
+                    .unwrap_or(0) as SchoolKey;
+                if let Arrival::Waiting(p) = l.arrive(t, Lane::Normal, school + 1) {
+                    waiting.push((p.seq, p.eta_ms, t + p.refresh_ms));
+                }
+                arrived += 1;
+                next_arrival += 10;
+            }
+            let mut still = Vec::new();
+            for (seq, eta, at) in waiting.drain(..) {
+                if at > t {
+                    still.push((seq, eta, at));
+                    continue;
+                }
+                match l.visit(t, seq) {
+                    Visit::Waiting(p) => still.push((seq, eta, t + p.refresh_ms)),
+                    Visit::Admitted {
+                        waited_ms: Some(real),
+                    } if real > 500 => {
+                        errors.push((eta as f64 - real as f64) / real as f64);
+                    }
+                    _ => {}
+                }
+            }
+            waiting = still;
+            t += 50;
+        }
+        errors.sort_by(f64::total_cmp);
+        errors
+    }
+
+    fn median_abs(errors: &[f64]) -> f64 {
+        let mut abs: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
+        abs.sort_by(f64::total_cmp);
+        abs[abs.len() / 2]
+    }
+
+    #[test]
+    fn the_wait_shown_is_exact_for_one_school_and_short_for_a_big_one_among_small() {
+        let errors = simulated_eta_errors(&[1]);
+        assert!(errors.len() > 2_000, "{}", errors.len());
+        let abs = median_abs(&errors);
+        assert!(abs < 0.05, "one school: median error {abs:.3}");
+        // Five schools of 1,000 to 100: the newcomers of the small schools
+        // take turns during a big school's wait, which the line does not
+        // foresee, so waits come out about a quarter longer than shown.
+        // Counting the expected newcomers (by recent arrivals per school)
+        // removed that bias here but overshot in the drill, whose crowd
+        // stops arriving early (+24%): how many more will come is the open
+        // question. This pins today's behaviour so a change shows.
+        let errors = simulated_eta_errors(&[1_000, 500, 300, 100, 100]);
+        let bias = errors[errors.len() / 2];
+        assert!(
+            (-0.35..0.0).contains(&bias),
+            "five schools: median bias {bias:.3}"
+        );
+    }
 }
