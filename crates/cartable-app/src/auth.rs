@@ -115,15 +115,13 @@ impl App {
             return Err(AppError::AccountDisabled);
         }
         let (row, session) = self.new_session(&creds, persistent, client);
-        let event = AuditEvent {
-            school_id: creds.school_id,
-            actor_id: Some(creds.user_id),
-            action: "login.ok".into(),
-            target: Some(creds.login.clone()),
-            ip: client.ip.clone(),
-            detail: None,
-            at: self.now(),
-        };
+        let event = self.audit_event(
+            creds.school_id,
+            "login.ok",
+            Some(creds.login.clone()),
+            client,
+            Some(creds.user_id),
+        );
         let reset_failures = creds.failed_logins != 0 || creds.locked_until != 0;
         self.store
             .record_login(&row, &event, reset_failures)
@@ -477,6 +475,27 @@ impl App {
         .await;
     }
 
+    /// An audit event happening now (appended by `audit`, or inside another
+    /// write's transaction).
+    fn audit_event(
+        &self,
+        school: Option<SchoolId>,
+        action: &str,
+        target: Option<String>,
+        client: &ClientInfo,
+        actor: Option<UserId>,
+    ) -> AuditEvent {
+        AuditEvent {
+            school_id: school,
+            actor_id: actor,
+            action: action.to_string(),
+            target,
+            ip: client.ip.clone(),
+            detail: None,
+            at: self.now(),
+        }
+    }
+
     /// Appends to the audit log. A failure to audit is logged, not shown to
     /// the user: the action itself has already happened.
     pub async fn audit(
@@ -487,15 +506,7 @@ impl App {
         client: &ClientInfo,
         actor: Option<UserId>,
     ) {
-        let event = AuditEvent {
-            school_id: school,
-            actor_id: actor,
-            action: action.to_string(),
-            target,
-            ip: client.ip.clone(),
-            detail: None,
-            at: self.now(),
-        };
+        let event = self.audit_event(school, action, target, client, actor);
         if let Err(e) = self.store.audit(&event).await {
             tracing::warn!(error = %e, action, "audit write failed");
         }

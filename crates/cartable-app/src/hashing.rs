@@ -69,7 +69,8 @@ struct Shared {
     /// measure the queueing delay (its capacity signal).
     completed: AtomicU64,
     queue_wait_micros: AtomicU64,
-    /// Total time the threads spent hashing (for their utilisation).
+    /// Total time the threads spent hashing (the mean hash time the door
+    /// measures its capacity with).
     busy_micros: AtomicU64,
     /// How long the pool's first hash (the dummy one) took at start: the
     /// hash time to assume before any login is measured.

@@ -84,7 +84,8 @@ pub struct App {
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
     /// Sessions checked in the last seconds (see `session_cache`).
     pub(crate) sessions: Arc<session_cache::SessionCache>,
-    /// School names and class teachers seen in the last minute.
+    /// What every pupil's pages show and is the same for a school or class
+    /// (see `school_facts`).
     pub(crate) facts: Arc<school_facts::SchoolFacts>,
 }
 

@@ -2,6 +2,7 @@
 //! optional publication window, shown on each home page it concerns.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use cartable_domain::messaging::{in_news_audience, NewsAudience};
 use cartable_domain::policy::{can, Action, Actor, Resource};
@@ -101,24 +102,23 @@ impl App {
         };
         let managing = matches!(actor.role, Role::Staff | Role::SchoolAdmin);
         let wanted = limit.max(1) * 4;
-        if managing || wanted > NEWS_KEPT {
-            let rows = self
-                .store
-                .school_news(school, self.now(), managing, wanted)
-                .await?;
-            return Ok(rows
-                .into_iter()
-                .filter(|n| in_news_audience(actor, &audience_of(n)))
-                .take(limit as usize)
-                .collect());
-        }
-        // A reader's few latest items: from this node's memory of the school's
-        // news, dropping those that expired since it was read.
         let now = self.now();
-        let remembered = self.news_remembered(school).await?;
-        Ok(remembered
+        // A reader's few latest items come from this node's memory of the
+        // school's news (dropping those that expired since it was read);
+        // staff's list, with scheduled and expired items, and long lists
+        // from the database.
+        let rows = if managing || wanted > NEWS_KEPT {
+            Arc::new(
+                self.store
+                    .school_news(school, now, managing, wanted)
+                    .await?,
+            )
+        } else {
+            self.news_remembered(school).await?
+        };
+        Ok(rows
             .iter()
-            .filter(|n| n.publish_until.is_none_or(|u| u > now))
+            .filter(|n| managing || n.publish_until.is_none_or(|u| u > now))
             .filter(|n| in_news_audience(actor, &audience_of(n)))
             .take(limit as usize)
             .cloned()

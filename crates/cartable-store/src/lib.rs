@@ -44,7 +44,6 @@ pub trait UserRepo {
         failed_logins: i64,
         locked_until: i64,
     ) -> StoreResult<()>;
-    async fn record_login_success(&self, user: UserId) -> StoreResult<()>;
     /// Sets a new password hash, removes any activation code, clears the soft lock.
     async fn set_password(
         &self,

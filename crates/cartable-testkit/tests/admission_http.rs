@@ -101,6 +101,18 @@ async fn wait_for_turn(c: &TestClient, path: &str) -> (String, String) {
     panic!("never admitted");
 }
 
+/// Posts the login form with `csrf` (the password is the fixture's).
+async fn sign_in(
+    c: &TestClient,
+    csrf: &str,
+    login: &str,
+    suite: Option<&str>,
+) -> reqwest::Response {
+    let mut fields = vec![("csrf", csrf), ("login", login), ("password", PASSWORD)];
+    fields.extend(suite.map(|s| ("suite", s)));
+    c.post_raw("/connexion", &fields, Default::default()).await
+}
+
 /// A browser already inside: a session opened directly (no door).
 async fn inside(t: &TestApp, login: &str) -> reqwest::Client {
     let s = t
@@ -147,18 +159,7 @@ async fn a_crowd_waits_its_turn_in_order_and_goes_straight_on() {
     let (csrf, admis) = wait_for_turn(&b, path).await;
     assert!(field(&admis, "attente_ms") > 0, "{admis}");
     assert_eq!(position(&knock(&c, path).await), 1);
-    let r = b
-        .post_raw(
-            "/connexion",
-            &[
-                ("csrf", &csrf),
-                ("login", f.login("pupil_b")),
-                ("password", PASSWORD),
-                ("suite", "/devoirs"),
-            ],
-            Default::default(),
-        )
-        .await;
+    let r = sign_in(&b, &csrf, f.login("pupil_b"), Some("/devoirs")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(header(&r, "location").as_deref(), Some("/devoirs"));
     assert!(set_cookie(&r, "cartable_session").is_some());
@@ -180,17 +181,7 @@ async fn a_login_without_a_pass_while_full_checks_no_password() {
     assert_eq!(position(&knock(&late, "/connexion").await), 1);
     let hashes = t.app.hasher.totals().completed;
     // `late` posts the first visitor's form (a token from another browser).
-    let r = late
-        .post_raw(
-            "/connexion",
-            &[
-                ("csrf", &csrf),
-                ("login", f.login("pupil_a")),
-                ("password", PASSWORD),
-            ],
-            Default::default(),
-        )
-        .await;
+    let r = sign_in(&late, &csrf, f.login("pupil_a"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(header(&r, "x-cartable-attente").is_some());
     assert!(set_cookie(&r, "cartable_session").is_none());
@@ -230,17 +221,7 @@ async fn tickets_cannot_be_forged_copied_or_replayed() {
     }
 
     // a signs in: the pass is used up; replaying it gains nothing.
-    let r = a
-        .post_raw(
-            "/connexion",
-            &[
-                ("csrf", &csrf),
-                ("login", f.login("teacher_a")),
-                ("password", PASSWORD),
-            ],
-            Default::default(),
-        )
-        .await;
+    let r = sign_in(&a, &csrf, f.login("teacher_a"), None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         set_cookie(&r, "cartable_entree").as_deref(),
@@ -327,6 +308,14 @@ async fn the_operator_reads_the_door_on_metrics_and_the_status_page() {
     ] {
         assert!(metrics.contains(family), "{family} missing in\n{metrics}");
     }
+    // What the hashing threads sustain, from the pool's first hash (timed at
+    // start): the figure the drill multiplies for "five times too many".
+    let capacity: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("cartable_hash_capacity_per_second "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no hash capacity in\n{metrics}"));
+    assert!(capacity.is_finite() && capacity > 0.0, "{capacity}");
     let (status, page) = t.client().get_text("/etat").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("1 personne dans la file d'attente"), "{page}");
@@ -387,17 +376,7 @@ async fn a_teacher_goes_ahead_of_the_pupils_and_a_parents_visit_behind() {
     // then go in their own order.
     let (csrf, _) = wait_for_turn(&teacher, path).await;
     assert_eq!(position(&knock(&pupils[0], path).await), 1);
-    let r = teacher
-        .post_raw(
-            "/connexion",
-            &[
-                ("csrf", &csrf),
-                ("login", f.login("teacher_a")),
-                ("password", PASSWORD),
-            ],
-            Default::default(),
-        )
-        .await;
+    let r = sign_in(&teacher, &csrf, f.login("teacher_a"), None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     wait_for_turn(&pupils[0], path).await;
     assert!(

@@ -97,17 +97,6 @@ impl UserRepo for SqlStore {
         Ok(())
     }
 
-    async fn record_login_success(&self, user: UserId) -> StoreResult<()> {
-        // Most logins find nothing to reset: skip the write then.
-        sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1 AND (failed_logins <> 0 OR locked_until <> 0)",
-        )
-        .bind(user.0)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
     async fn set_password(
         &self,
         user: UserId,

@@ -48,6 +48,8 @@ pub struct ProbeConfig {
 pub struct CapacityProbe {
     cfg: ProbeConfig,
     rate: f64,
+    /// Hashes per second the threads sustain, as last measured.
+    hash_capacity: f64,
     /// The runtime-lag multiplier (0.05 to 1).
     lag_factor: f64,
     /// Ticks to wait after a lag cut before the next one.
@@ -55,11 +57,13 @@ pub struct CapacityProbe {
 }
 
 impl CapacityProbe {
-    pub fn new(cfg: ProbeConfig, initial: f64) -> CapacityProbe {
-        let rate = initial.clamp(cfg.min_rate, cfg.max_rate);
+    /// Starts from `hash_capacity` (hashes per second, until measured).
+    pub fn new(cfg: ProbeConfig, hash_capacity: f64) -> CapacityProbe {
+        let rate = (hash_capacity * cfg.headroom).clamp(cfg.min_rate, cfg.max_rate);
         CapacityProbe {
             cfg,
             rate,
+            hash_capacity,
             lag_factor: 1.0,
             cooldown: 0,
         }
@@ -69,8 +73,13 @@ impl CapacityProbe {
         self.rate
     }
 
+    pub fn hash_capacity(&self) -> f64 {
+        self.hash_capacity
+    }
+
     /// Updates the rate from one tick's signals and returns it.
     pub fn observe(&mut self, s: Signals) -> f64 {
+        self.hash_capacity = s.hash_service_per_s;
         self.cooldown = self.cooldown.saturating_sub(1);
         if s.runtime_lag_ms > self.cfg.target_runtime_lag_ms {
             if self.cooldown == 0 {
@@ -105,7 +114,7 @@ mod tests {
                 min_rate: 0.5,
                 max_rate: 500.0,
             },
-            40.0,
+            2000.0 / 30.0,
         )
     }
 

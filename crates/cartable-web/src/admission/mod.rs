@@ -15,7 +15,6 @@ pub mod line;
 pub mod ticket;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -49,8 +48,6 @@ pub struct Admission {
     epoch: u32,
     line: Mutex<Line>,
     probe: Mutex<CapacityProbe>,
-    /// The probe's last reading of the hash capacity (per second), as f64 bits.
-    hash_capacity: AtomicU64,
     /// Set for tests and benchmarks that need a known rate; the probe then
     /// leaves it alone.
     fixed_rate: Option<f64>,
@@ -75,26 +72,25 @@ impl Admission {
     /// `fixed_rate`: people per second, for tests; `None` measures it.
     pub fn new(enabled: bool, hasher: &HashPool, fixed_rate: Option<f64>) -> Admission {
         // Until logins are measured: what the threads sustain at the time
-        // the pool's first hash took, with the probe's headroom.
-        let threads = hasher.threads() as f64;
-        let measured = threads * 1000.0 / hasher.first_hash_ms().max(1.0) * HEADROOM;
-        let initial = fixed_rate.unwrap_or(measured);
+        // the pool's first hash took.
+        let hash_capacity = hasher.threads() as f64 * 1000.0 / hasher.first_hash_ms().max(1.0);
+        let probe = CapacityProbe::new(
+            ProbeConfig {
+                headroom: HEADROOM,
+                target_hash_queue_ms: 60.0,
+                target_runtime_lag_ms: 60.0,
+                min_rate: line::MIN_RATE,
+                max_rate: 5_000.0,
+            },
+            hash_capacity,
+        );
+        let initial = fixed_rate.unwrap_or(probe.rate());
         Admission {
             enabled,
             started: Instant::now(),
             epoch: rand::random(),
             line: Mutex::new(Line::new(LineConfig::default(), initial)),
-            probe: Mutex::new(CapacityProbe::new(
-                ProbeConfig {
-                    headroom: HEADROOM,
-                    target_hash_queue_ms: 60.0,
-                    target_runtime_lag_ms: 60.0,
-                    min_rate: line::MIN_RATE,
-                    max_rate: 5_000.0,
-                },
-                initial,
-            )),
-            hash_capacity: AtomicU64::new((measured / HEADROOM).to_bits()),
+            probe: Mutex::new(probe),
             fixed_rate,
         }
     }
@@ -107,6 +103,10 @@ impl Admission {
         self.line.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn probe(&self) -> std::sync::MutexGuard<'_, CapacityProbe> {
+        self.probe.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn figures(&self) -> DoorFigures {
         let now = self.now_ms();
         let mut line = self.line();
@@ -114,7 +114,7 @@ impl Admission {
         DoorFigures {
             enabled: self.enabled,
             rate: line.rate(),
-            hash_capacity: f64::from_bits(self.hash_capacity.load(Ordering::Relaxed)),
+            hash_capacity: self.probe().hash_capacity(),
             called: line.called(),
             waiting: line.waiting(),
             admission_rate: line.admission_rate(now),
@@ -146,17 +146,11 @@ impl Admission {
                 let totals = hasher.totals();
                 let signals = hash_signals(&last, &totals, &hasher, &mut hash_ms);
                 last = totals;
-                adm.hash_capacity
-                    .store(signals.hash_service_per_s.to_bits(), Ordering::Relaxed);
                 let now = adm.now_ms();
-                let rate = adm
-                    .probe
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .observe(Signals {
-                        runtime_lag_ms: lag.as_secs_f64() * 1000.0,
-                        ..signals
-                    });
+                let rate = adm.probe().observe(Signals {
+                    runtime_lag_ms: lag.as_secs_f64() * 1000.0,
+                    ..signals
+                });
                 adm.line().set_rate(rate, now);
             }
         });
