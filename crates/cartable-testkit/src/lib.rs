@@ -51,6 +51,9 @@ pub struct TestOptions {
     pub door: Option<Door>,
     /// Switches the rate limits off (a test posting a whole corpus as one pupil).
     pub no_rate_limits: bool,
+    /// The password hashing pool: `None` is two threads, room for 64
+    /// waiting hashes, at the cheap test cost.
+    pub hashing: Option<HashPool>,
 }
 
 /// How the waiting room is set for a test.
@@ -78,7 +81,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let clock = ManualClock::new(1_788_220_800); // 1 September 2026, rentrée
     let app = App::new(
         store.clone() as Arc<dyn Store>,
-        HashPool::new(2, 64, HashCost::for_tests()),
+        options
+            .hashing
+            .unwrap_or_else(|| HashPool::new(2, 64, HashCost::for_tests())),
         Arc::new(FsBlobStore::new(dir.path().join("files")).expect("blob directory")),
         Arc::new(clock.clone()),
         options.app,

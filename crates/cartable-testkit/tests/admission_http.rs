@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use cartable_app::auth::ClientInfo;
+use cartable_app::hashing::{HashCost, HashPool, LET_IN_OVERFLOW};
 use cartable_domain::{Role, SchoolId};
 use cartable_testkit::reqwest::header::{COOKIE, RETRY_AFTER};
 use cartable_testkit::reqwest::{self, StatusCode};
@@ -407,4 +408,60 @@ async fn a_forged_device_hint_gains_no_lane() {
     // The same hint, signed: first in line.
     let teacher = remembered_device(&t, f.school_a, Role::Teacher);
     assert_eq!(position(&knock(&teacher, path).await), 1);
+}
+
+/// The door marks whom it let in, and the hashing pool keeps a place for
+/// them: with one slow hashing thread and room for one waiting hash, a burst
+/// of logins the door did not count (door off) meets 503s, while the same
+/// burst let in by the door queues and signs in.
+#[tokio::test]
+async fn people_the_door_let_in_queue_for_the_hash_where_uncounted_visitors_are_refused() {
+    const BURST: usize = 6;
+    assert!(
+        BURST <= 1 + LET_IN_OVERFLOW,
+        "all of the burst fits in the let-in queue"
+    );
+    // About a hundred milliseconds a hash in a test build: the burst arrives
+    // long before the first hash ends.
+    let slow = HashCost {
+        memory_kib: 16 * 1024,
+        iterations: 4,
+        parallelism: 1,
+    };
+    for (door, refusals_expected) in [(Some(Door::Off), true), (None, false)] {
+        let t = spawn_app_with(TestOptions {
+            door,
+            hashing: Some(HashPool::new(1, 1, slow)),
+            ..TestOptions::default()
+        })
+        .await;
+        let f = seed_fixture(&t).await;
+        let mut ready = Vec::new();
+        for (_, _, login) in f.people.iter().take(BURST) {
+            let c = t.client();
+            let Door2::Form { csrf } = knock(&c, "/connexion").await else {
+                panic!("the door lets everyone in at this rate")
+            };
+            ready.push((c, csrf, login.clone()));
+        }
+        let posts = ready.into_iter().map(|(c, csrf, login)| {
+            tokio::spawn(async move { sign_in(&c, &csrf, &login, None).await.status() })
+        });
+        let mut statuses = Vec::new();
+        for p in posts.collect::<Vec<_>>() {
+            statuses.push(p.await.unwrap());
+        }
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+            .count();
+        if refusals_expected {
+            assert!(refused >= 1, "door off: {statuses:?}");
+        } else {
+            assert!(
+                statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
+                "let in by the door: {statuses:?}"
+            );
+        }
+    }
 }
