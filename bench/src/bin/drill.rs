@@ -491,6 +491,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
         handin_file: handin_file(args.file_kb * 1024),
     });
     let cpu0 = args.server_pid.and_then(procfs::cpu_ticks);
+    let own_cpu0 = procfs::cpu_ticks(std::process::id());
     let sent0 = http.sent.load(Ordering::Relaxed);
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = tokio::spawn(sample(
@@ -528,11 +529,14 @@ async fn load(args: &Args) -> Result<RunData, String> {
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.await;
     let cpu1 = args.server_pid.and_then(procfs::cpu_ticks);
+    let own_cpu1 = procfs::cpu_ticks(std::process::id());
     let sent = http.sent.load(Ordering::Relaxed) - sent0;
-    let server_cpu_s = match (cpu0, cpu1) {
+    let seconds = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / tck),
         _ => None,
     };
+    let server_cpu_s = seconds(cpu0, cpu1);
+    let drill_cpu_s = seconds(own_cpu0, own_cpu1);
     let peak = args.server_pid.and_then(|p| procfs::status_mib(p, "VmHWM"));
 
     let bucket = if args.bucket_s > 0.0 {
@@ -569,6 +573,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
             .filter(|_| sent > 0)
             .map(|s| r3(s * 1000.0 / sent as f64)),
         server_cpu_s: server_cpu_s.map(r3),
+        drill_cpu_s: drill_cpu_s.map(r3),
         server_peak_rss_mb: peak.map(|m| (m * 10.0).round() / 10.0),
         out_of_order_ratio: a.out_of_order_ratio.map(|x| (x * 1e5).round() / 1e5),
         login_out_of_order_ratio: a.login_out_of_order_ratio.map(|x| (x * 1e5).round() / 1e5),

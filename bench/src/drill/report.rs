@@ -36,6 +36,10 @@ pub struct Summary {
     pub requests: u64,
     pub cpu_ms_per_request: Option<f64>,
     pub server_cpu_s: Option<f64>,
+    /// The drill's own CPU over the run: on a shared box, what it took from
+    /// the server.
+    #[serde(default)]
+    pub drill_cpu_s: Option<f64>,
     pub server_peak_rss_mb: Option<f64>,
     pub out_of_order_ratio: Option<f64>,
     /// The same, on the moment the login succeeded (meaningful without admission control).
@@ -440,6 +444,7 @@ fn summary_rows(s: &Summary) -> Vec<(String, String)> {
             opt(s.cpu_ms_per_request, " ms"),
         ),
         ("server CPU total".into(), opt(s.server_cpu_s, " s")),
+        ("the drill's own CPU".into(), opt(s.drill_cpu_s, " s")),
         (
             "server peak memory (VmHWM)".into(),
             opt(s.server_peak_rss_mb, " MiB"),

@@ -10,6 +10,12 @@
 //! door's rate bounds how many of them come, but not how bunched they come
 //! back from the waiting room, so they may queue up to `LET_IN_OVERFLOW`
 //! times further rather than meet an error after waiting.
+//!
+//! The hashing threads run at a lower scheduling priority than the rest of
+//! the server (`HASH_NICENESS`). When the machine is busy, the pages of
+//! people already inside go first and a login's hash takes the CPU that is
+//! left; the door measures the hash time as it is, so it lets fewer people in
+//! from the waiting room instead of slowing everyone inside.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -134,16 +140,9 @@ impl HashPool {
             let argon2 = cost.argon2();
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || loop {
-                    let job = match receiver.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(&argon2),
-                        // Every HashPool handle is gone: the server is stopping.
-                        Err(_) => return,
-                    }
+                .spawn(move || {
+                    yield_to_requests();
+                    hashing_loop(&receiver, &argon2)
                 })
                 .expect("spawn a hashing thread");
         }
@@ -271,6 +270,48 @@ impl HashPool {
     }
 }
 
+/// How much lower than the server's other threads a hashing thread is
+/// scheduled. At 10 more than the server's nice value, Linux gives a hashing
+/// thread about a tenth of the CPU a request-serving thread gets while both
+/// want it, and all of it otherwise.
+pub const HASH_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's priority by `HASH_NICENESS` (19 at most): see
+/// the module's documentation. On Linux the nice value is per thread, and
+/// lowering one's own priority needs no privilege; elsewhere hashing keeps
+/// the normal priority.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getpriority and setpriority only read their integer
+        // arguments; `who = 0` names the calling thread.
+        let rc = unsafe {
+            let now = libc::getpriority(libc::PRIO_PROCESS, 0);
+            libc::setpriority(libc::PRIO_PROCESS, 0, (now + HASH_NICENESS).min(19))
+        };
+        if rc != 0 {
+            tracing::warn!(
+                error = %std::io::Error::last_os_error(),
+                "could not lower the hashing thread's priority"
+            );
+        }
+    }
+}
+
+fn hashing_loop(receiver: &Mutex<std::sync::mpsc::Receiver<Job>>, argon2: &Argon2<'static>) {
+    loop {
+        let job = match receiver.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(argon2),
+            // Every HashPool handle is gone: the server is stopping.
+            Err(_) => return,
+        }
+    }
+}
+
 fn hash_now(argon2: &Argon2<'static>, password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     argon2
@@ -304,6 +345,27 @@ mod tests {
             .verify(Some("not a phc".into()), "x".into())
             .await
             .unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_yield_to_the_threads_serving_pages() {
+        // SAFETY: see yield_to_requests.
+        let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let pool = HashPool::new(1, 1, HashCost::for_tests());
+        let theirs = pool
+            .run(
+                |_| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) },
+                Turn::Visitor,
+            )
+            .await
+            .unwrap();
+        assert_eq!(theirs, (own + HASH_NICENESS).min(19));
+        assert_eq!(
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) },
+            own,
+            "only the hashing threads are lowered"
+        );
     }
 
     #[tokio::test]
