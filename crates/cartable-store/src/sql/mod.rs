@@ -146,6 +146,11 @@ impl SqlStore {
         let statement_timeout_ms = settings.statement_timeout.as_millis();
         AnyPoolOptions::new()
             .acquire_timeout(settings.acquire_timeout)
+            // An embedded SQLite connection cannot go stale; pinging it
+            // before each use is one more hand-off to its worker thread per
+            // query. A PostgreSQL connection can (a restart, a proxy), so
+            // there the check stays.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match backend {
