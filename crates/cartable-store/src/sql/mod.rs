@@ -133,9 +133,6 @@ impl SqlStore {
             }
             Backend::Postgres => pool.clone(),
         };
-        if backend == Backend::Sqlite {
-            spawn_checkpointer(pool.clone());
-        }
         Ok(SqlStore {
             pool,
             writer,
@@ -160,11 +157,9 @@ impl SqlStore {
                         Backend::Sqlite => {
                             // WAL for concurrent readers; FULL so that an acknowledged
                             // write survives a power loss, not only a crash.
-                            // No checkpoint on commit: see `spawn_checkpointer`.
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                                 PRAGMA wal_autocheckpoint = 0;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                             )
                             .await?;
                         }
@@ -200,37 +195,6 @@ impl SqlStore {
         };
         Ok(tx)
     }
-}
-
-/// How often SQLite's write-ahead log is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies the WAL into the database file from a reader connection, in the
-/// background, until the pool closes. By default SQLite does it on the commit
-/// that takes the log past 1,000 pages: that writer then writes and fsyncs
-/// megabytes while holding the one writer connection, and every login and
-/// hand-in behind it waits (the drill's p99 at the 8:00 peak). A PASSIVE
-/// checkpoint takes no write lock: writers go on while it runs.
-fn spawn_checkpointer(pool: AnyPool) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if pool.is_closed() {
-                return;
-            }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                if pool.is_closed() {
-                    return;
-                }
-                tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
-            }
-        }
-    });
 }
 
 pub(crate) fn bool_int(b: bool) -> i64 {
