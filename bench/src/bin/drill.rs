@@ -417,7 +417,7 @@ async fn load(args: &Args) -> Result<RunData, String> {
     let devices = remember_devices(http.clone(), &adults).await?;
     if !adults.is_empty() {
         notes.push(format!(
-            "{} teachers and {} parents arrive among the pupils, without a session but on a device where they signed in before (their lane at the door: teachers ahead of everyone, parents served one for three pupils while both wait); their journey is the login and the home page. Order is measured among pupils.",
+            "{} teachers and {} parents arrive among the pupils, without a session but on a device where they signed in before (their lane at the door: teachers ahead of everyone, a parent's visit yielding two minutes to pupils); their journey is the login and the home page. Order is measured among pupils.",
             adults.iter().filter(|a| a.role == "enseignant").count(),
             adults.iter().filter(|a| a.role == "parent").count(),
         ));

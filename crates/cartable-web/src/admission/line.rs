@@ -4,7 +4,9 @@
 //! - first come, first served within a school; schools take turns (round
 //!   robin), so 3,000 pupils of one lycée do not starve a 300-pupil collège;
 //! - three lanes: teachers and staff first, then pupils (and unknown
-//!   visitors), then parents' visits, served one for three pupils;
+//!   visitors), then parents' visits, which yield two minutes to pupils (a
+//!   parent is served as if they had arrived two minutes later: behind the
+//!   class about to start, but never starved by a line that keeps growing);
 //! - people are let in at a *rate* (per second), the one the capacity probe
 //!   measures the password checks can sustain; a rate rather than a number
 //!   of people inside, because between the door and the password check a
@@ -26,7 +28,7 @@ pub enum Lane {
     Priority = 0,
     /// Pupils and visitors we know nothing about.
     Normal = 1,
-    /// Parents' visits: served, but one for three pupils.
+    /// Parents' visits: served as if they had come `casual_yield_ms` later.
     Casual = 2,
 }
 
@@ -47,9 +49,6 @@ impl Lane {
 
 /// The slowest the door ever lets people in, per second.
 pub const MIN_RATE: f64 = 0.5;
-
-/// Pupils served for each parent when both lanes wait.
-const NORMAL_PER_CASUAL: u32 = 3;
 
 #[derive(Debug, Clone)]
 pub struct LineConfig {
@@ -72,6 +71,8 @@ pub struct LineConfig {
     pub rate_window_ms: Millis,
     /// Tickets kept in memory at most (beyond: shed).
     pub max_tickets: usize,
+    /// How long a parent's visit yields to pupils.
+    pub casual_yield_ms: Millis,
 }
 
 impl Default for LineConfig {
@@ -90,6 +91,7 @@ impl Default for LineConfig {
             max_refresh_ms: 15_000,
             rate_window_ms: 20_000,
             max_tickets: 500_000,
+            casual_yield_ms: 120_000,
         }
     }
 }
@@ -176,6 +178,21 @@ impl LaneQueue {
         self.len += 1;
     }
 
+    /// Who `pop` would return.
+    fn peek(&self) -> Option<u64> {
+        let school = self.turns.front()?;
+        self.by_school.get(school)?.front().copied()
+    }
+
+    /// How many wait here who arrived before `t` (each school's line is in
+    /// arrival order).
+    fn arrived_before(&self, t: Millis, first_seen: impl Fn(u64) -> Millis) -> u64 {
+        self.by_school
+            .values()
+            .map(|q| q.partition_point(|seq| first_seen(*seq) < t) as u64)
+            .sum()
+    }
+
     /// The next person of the next school in turn.
     fn pop(&mut self) -> Option<u64> {
         let school = self.turns.pop_front()?;
@@ -219,7 +236,6 @@ pub struct Line {
     next_seq: u64,
     tickets: HashMap<u64, Ticket>,
     lanes: [LaneQueue; 3],
-    normal_served_since_casual: u32,
     /// People let in per second (set by the capacity probe).
     rate: f64,
     /// Turns available now (a token bucket refilled at `rate`).
@@ -260,7 +276,6 @@ impl Line {
             next_seq: 1,
             tickets: HashMap::new(),
             lanes: Default::default(),
-            normal_served_since_casual: 0,
             rate: rate.max(MIN_RATE),
             allowance,
             refilled_at: 0,
@@ -525,20 +540,27 @@ impl Line {
         if let Some(seq) = self.lanes[Lane::Priority as usize].pop() {
             return Some(seq);
         }
-        let normal_waits = self.lanes[Lane::Normal as usize].len > 0;
-        let casual_waits = self.lanes[Lane::Casual as usize].len > 0;
-        let casual_turn =
-            casual_waits && (!normal_waits || self.normal_served_since_casual >= NORMAL_PER_CASUAL);
-        if casual_turn {
-            self.normal_served_since_casual = 0;
-            self.lanes[Lane::Casual as usize].pop()
-        } else {
-            let next = self.lanes[Lane::Normal as usize].pop();
-            if next.is_some() {
-                self.normal_served_since_casual += 1;
+        let normal = self.lanes[Lane::Normal as usize].peek();
+        let casual = self.lanes[Lane::Casual as usize].peek();
+        let casual_first = match (normal, casual) {
+            (Some(n), Some(c)) => {
+                self.first_seen(c) + self.cfg.casual_yield_ms <= self.first_seen(n)
             }
-            next
-        }
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let lane = if casual_first {
+            Lane::Casual
+        } else {
+            Lane::Normal
+        };
+        self.lanes[lane as usize].pop()
+    }
+
+    /// When `seq` first asked; 0 for a ticket already forgotten (the pump
+    /// skips those).
+    fn first_seen(&self, seq: u64) -> Millis {
+        self.tickets.get(&seq).map_or(0, |t| t.first_seen)
     }
 
     fn expire(&mut self, now: Millis) {
@@ -590,21 +612,22 @@ impl Line {
         let ticket = &self.tickets[&seq];
         let lane_len = |l: Lane| self.lanes[l as usize].len as u64;
         let in_lane = self.lanes[ticket.lane as usize].ahead_of(ticket.school, seq);
-        // Pupils and parents alternate three to one, counting the pupils
-        // already served since the last parent.
-        let per = u64::from(NORMAL_PER_CASUAL);
-        let since = u64::from(self.normal_served_since_casual).min(per);
+        // Parents count as arrived `casual_yield_ms` later than they did.
+        let first_seen = |seq| self.first_seen(seq);
+        let mine = ticket.first_seen;
+        let yield_ms = self.cfg.casual_yield_ms;
         let ahead = match ticket.lane {
             Lane::Priority => in_lane,
             Lane::Normal => {
                 lane_len(Lane::Priority)
                     + in_lane
-                    + lane_len(Lane::Casual).min((since + in_lane) / per)
+                    + self.lanes[Lane::Casual as usize]
+                        .arrived_before((mine + 1).saturating_sub(yield_ms), first_seen)
             }
             Lane::Casual => {
                 lane_len(Lane::Priority)
                     + in_lane
-                    + lane_len(Lane::Normal).min(per - since + in_lane * per)
+                    + self.lanes[Lane::Normal as usize].arrived_before(mine + yield_ms, first_seen)
             }
         };
         let position = ahead + 1;
@@ -725,8 +748,14 @@ mod tests {
     }
 
     #[test]
-    fn teachers_go_first_and_parents_one_for_three_pupils() {
-        let mut l = line();
+    fn teachers_go_first_and_a_parents_visit_yields_to_pupils() {
+        let mut l = Line::new(
+            LineConfig {
+                casual_yield_ms: 3_000,
+                ..LineConfig::default()
+            },
+            1.0,
+        );
         admitted(l.arrive(0, Lane::Normal, 1));
         let parent = waiting(l.arrive(1, Lane::Casual, 1));
         let pupils: Vec<Place> = (0..4)
@@ -734,11 +763,21 @@ mod tests {
             .collect();
         let teacher = waiting(l.arrive(10, Lane::Priority, 1));
         assert_eq!(teacher.position, 1);
+        assert_eq!(place(&mut l, parent.seq, 11).position, 6, "behind them all");
         let mut all: Vec<u64> = vec![parent.seq, teacher.seq];
         all.extend(pupils.iter().map(|p| p.seq));
+        let mut late = None;
         let mut order = Vec::new();
-        for t in 1..=6u64 {
+        for t in 1..=7u64 {
             let now = t * 1_000;
+            if t == 5 {
+                // Arrives more than the yield after the parent: behind them.
+                let p = waiting(l.arrive(4_500, Lane::Normal, 1));
+                assert_eq!(p.position, 3, "the last early pupil, the parent, then them");
+                assert_eq!(place(&mut l, parent.seq, 4_501).position, 2);
+                all.push(p.seq);
+                late = Some(p.seq);
+            }
             let mut came_in = Vec::new();
             for seq in all.iter().copied().filter(|s| !order.contains(s)) {
                 if is_in(&mut l, seq, now) {
@@ -755,8 +794,9 @@ mod tests {
                 pupils[0].seq,
                 pupils[1].seq,
                 pupils[2].seq,
+                pupils[3].seq,
                 parent.seq,
-                pupils[3].seq
+                late.unwrap(),
             ]
         );
     }
