@@ -500,7 +500,7 @@ impl App {
     /// the user: the action itself has already happened.
     pub async fn audit(
         &self,
-        school: Option<cartable_domain::SchoolId>,
+        school: Option<SchoolId>,
         action: &str,
         target: Option<String>,
         client: &ClientInfo,

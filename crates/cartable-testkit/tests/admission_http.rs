@@ -442,11 +442,15 @@ async fn people_the_door_let_in_queue_for_the_hash_where_uncounted_visitors_are_
             };
             ready.push((c, csrf, login.clone()));
         }
-        let posts = ready.into_iter().map(|(c, csrf, login)| {
-            tokio::spawn(async move { sign_in(&c, &csrf, &login, None).await.status() })
-        });
+        // All posted at once, then all awaited.
+        let posts: Vec<_> = ready
+            .into_iter()
+            .map(|(c, csrf, login)| {
+                tokio::spawn(async move { sign_in(&c, &csrf, &login, None).await.status() })
+            })
+            .collect();
         let mut statuses = Vec::new();
-        for p in posts.collect::<Vec<_>>() {
+        for p in posts {
             statuses.push(p.await.unwrap());
         }
         let refused = statuses
