@@ -147,6 +147,10 @@ struct Args {
     /// Run data (JSON) to write, for `--combine`.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Write one CSV line per visitor who waited (what was shown, what
+    /// happened), for studying the shown wait.
+    #[arg(long)]
+    waits_csv: Option<PathBuf>,
     /// Title of the report.
     #[arg(long, default_value = "Cartable — rentrée drill")]
     title: String,
@@ -545,6 +549,9 @@ async fn load(args: &Args) -> Result<RunData, String> {
         (wall / 60.0).ceil().clamp(1.0, 10.0)
     };
     let a = ctx.rec.analyse(wall, bucket);
+    if let Some(p) = &args.waits_csv {
+        std::fs::write(p, ctx.rec.waits_csv()).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
     let rec = &ctx.rec;
     let done = rec.done.load(Ordering::Relaxed);
     let failed = rec.failed.load(Ordering::Relaxed);

@@ -277,6 +277,33 @@ impl Recorder {
             .count() as u64
     }
 
+    /// One CSV line per visitor who saw the waiting room (school, role,
+    /// times, the place and wait first shown, the real wait): to see where
+    /// the shown wait misses, which the median alone does not tell.
+    pub fn waits_csv(&self) -> String {
+        let mut out = String::from(
+            "school,role,arrival_s,first_wait_s,position,eta_s,real_wait_s,polls,login_s\n",
+        );
+        let opt = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.3}"));
+        for g in lock(&self.gates).iter() {
+            let Some((shown, w)) = g.first_wait else {
+                continue;
+            };
+            out.push_str(&format!(
+                "{},{},{},{shown:.3},{},{:.3},{},{},{}\n",
+                g.school.replace(',', " "),
+                g.role,
+                opt(g.arrival_s),
+                w.position,
+                w.eta_s,
+                opt(g.real_wait_s()),
+                g.polls,
+                opt(g.login_s),
+            ));
+        }
+        out
+    }
+
     /// The figures and the series of the report, for a run that lasted
     /// `run_s`, in buckets of `bucket_s`.
     pub fn analyse(&self, run_s: f64, bucket_s: f64) -> Analysis {
