@@ -17,6 +17,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::newcomers::{self, RecentArrivals};
+
 pub type Millis = u64;
 
 /// A school's line; 0 when the visitor did not say which school.
@@ -49,6 +51,9 @@ impl Lane {
 
 /// The slowest the door ever lets people in, per second.
 pub const MIN_RATE: f64 = 0.5;
+/// Time constant of the smoothed rate (ms): the probe's cuts last a tick or
+/// two; a wait shown lasts tens of seconds.
+const RATE_SMOOTHING_MS: f64 = 5_000.0;
 
 #[derive(Debug, Clone)]
 pub struct LineConfig {
@@ -207,6 +212,20 @@ impl LaneQueue {
         Some(seq)
     }
 
+    /// How many of `school` wait here.
+    fn waiting_in(&self, school: SchoolKey) -> usize {
+        self.by_school.get(&school).map_or(0, VecDeque::len)
+    }
+
+    /// How many of their own school wait ahead of `seq`.
+    fn index_in_school(&self, school: SchoolKey, seq: u64) -> usize {
+        self.by_school
+            .get(&school)
+            .map_or(0, |q| match q.binary_search(&seq) {
+                Ok(i) | Err(i) => i,
+            })
+    }
+
     /// How many of this lane go before `seq` of `school`: with schools taking
     /// turns, each other school lets in at most as many as are ahead in ours
     /// (plus one if its turn comes before ours).
@@ -238,6 +257,10 @@ pub struct Line {
     lanes: [LaneQueue; 3],
     /// People let in per second (set by the capacity probe).
     rate: f64,
+    /// The set rate averaged over the seconds before `rate_set_at`, for
+    /// the waits shown ([`Line::eta_rate`]).
+    smoothed_rate: f64,
+    rate_set_at: Millis,
     /// Turns available now (a token bucket refilled at `rate`).
     allowance: f64,
     refilled_at: Millis,
@@ -245,9 +268,12 @@ pub struct Line {
     called: usize,
     /// When recent turns came, for the admission rate.
     recent_calls: VecDeque<Millis>,
-    /// Since when someone has been waiting without a break (the estimated
-    /// wait uses the turns actually given since then).
+    /// Since when someone has been waiting without a break: the age of the
+    /// crowd, for how many more are expected ([`newcomers`]).
     busy_since: Option<Millis>,
+    /// Who took a place in line recently, for the newcomers who will go
+    /// ahead of someone already waiting.
+    recent_arrivals: RecentArrivals,
     /// (deadline, seq) for Called tickets, in call order.
     pickups: VecDeque<(Millis, u64)>,
     /// (admitted at, seq), for pass expiry, in order.
@@ -277,11 +303,14 @@ impl Line {
             tickets: HashMap::new(),
             lanes: Default::default(),
             rate: rate.max(MIN_RATE),
+            smoothed_rate: rate.max(MIN_RATE),
+            rate_set_at: 0,
             allowance,
             refilled_at: 0,
             called: 0,
             recent_calls: VecDeque::new(),
             busy_since: None,
+            recent_arrivals: RecentArrivals::default(),
             pickups: VecDeque::new(),
             admissions: VecDeque::new(),
             missed: VecDeque::new(),
@@ -295,6 +324,8 @@ impl Line {
 
     pub fn set_rate(&mut self, rate: f64, now: Millis) {
         self.refill(now);
+        self.smoothed_rate = self.smoothed_rate_at(now);
+        self.rate_set_at = now.max(self.rate_set_at);
         self.rate = rate.max(MIN_RATE);
         self.pump(now);
     }
@@ -355,6 +386,7 @@ impl Line {
             },
         );
         self.lanes[lane as usize].push_back(school, seq);
+        self.recent_arrivals.push(now, lane, school);
         self.totals.queued += 1;
         self.note_busy(now);
         match self.visit(now, seq) {
@@ -497,22 +529,23 @@ impl Line {
         }
     }
 
-    /// Turns per second to promise: those really given while people waited
-    /// (over the last window, once there are a few seconds of them), which
-    /// smooths the probe's ups and downs and counts the turns skipped; the
-    /// set rate before that.
+    /// Turns per second to promise: the set rate averaged over the last
+    /// seconds (exponentially, [`RATE_SMOOTHING_MS`]). The probe cuts the
+    /// rate for a tick or two whenever logins bunch up, and a wait shown
+    /// lasts tens of seconds. (Counting the turns given since the line
+    /// formed instead was tried: over a crowd's first seconds it reads the
+    /// bunching of its start, and the drill's later arrivals were promised
+    /// waits a third too long.)
     fn eta_rate(&self, now: Millis) -> f64 {
-        if let Some(since) = self.busy_since {
-            let start = since.max(now.saturating_sub(self.cfg.rate_window_ms));
-            let elapsed = now.saturating_sub(start);
-            if elapsed >= 3_000 {
-                let given = self.recent_calls.iter().filter(|t| **t >= start).count();
-                if given > 0 {
-                    return given as f64 * 1000.0 / elapsed as f64;
-                }
-            }
-        }
-        self.rate
+        self.smoothed_rate_at(now)
+    }
+
+    /// The set rate, averaged with weights fading over [`RATE_SMOOTHING_MS`]:
+    /// the rate set last has held since then.
+    fn smoothed_rate_at(&self, now: Millis) -> f64 {
+        let held = now.saturating_sub(self.rate_set_at) as f64;
+        let fade = (-held / RATE_SMOOTHING_MS).exp();
+        self.rate + (self.smoothed_rate - self.rate) * fade
     }
 
     fn admit(&mut self, seq: u64, now: Millis) {
@@ -564,6 +597,8 @@ impl Line {
     }
 
     fn expire(&mut self, now: Millis) {
+        self.recent_arrivals
+            .forget_before(now.saturating_sub(self.cfg.rate_window_ms));
         while let Some(&(deadline, seq)) = self.pickups.front() {
             if deadline > now {
                 break;
@@ -611,7 +646,8 @@ impl Line {
     fn place_of(&self, seq: u64, now: Millis) -> Place {
         let ticket = &self.tickets[&seq];
         let lane_len = |l: Lane| self.lanes[l as usize].len as u64;
-        let in_lane = self.lanes[ticket.lane as usize].ahead_of(ticket.school, seq);
+        let my_lane = &self.lanes[ticket.lane as usize];
+        let in_lane = my_lane.ahead_of(ticket.school, seq);
         // Parents count as arrived `casual_yield_ms` later than they did.
         let first_seen = |seq| self.first_seen(seq);
         let mine = ticket.first_seen;
@@ -631,14 +667,54 @@ impl Line {
             }
         };
         let position = ahead + 1;
-        // While people wait, turns are given at exactly the rate.
-        let eta_ms = (position as f64 / self.eta_rate(now) * 1000.0) as Millis;
+        let eta_ms = newcomers::wait_with_newcomers(position as f64, self.eta_rate(now), |wait| {
+            self.newcomers_ahead(ticket, seq, now, wait)
+        }) as Millis;
+
         let refresh_ms = (eta_ms / 3).clamp(self.cfg.min_refresh_ms, self.cfg.max_refresh_ms);
         Place {
             seq,
             position,
             eta_ms,
             refresh_ms,
+        }
+    }
+
+    /// How many not in line yet are expected to come and go ahead of `seq`
+    /// over a wait of `wait_ms`, if the crowd goes on as it came
+    /// ([`newcomers`]): teachers; for a pupil, other schools' pupils up to
+    /// as many as are ahead in their own school; for a parent, the pupils
+    /// arriving before the parent's yield runs out.
+    fn newcomers_ahead(&self, ticket: &Ticket, seq: u64, now: Millis, wait_ms: f64) -> f64 {
+        let Some(since) = self.busy_since else {
+            return 0.0;
+        };
+        let age = now.saturating_sub(since) as f64;
+        let window = self.cfg.rate_window_ms as f64;
+        let recent = &self.recent_arrivals;
+        let again = |horizon_ms: f64| newcomers::times_again(horizon_ms, age, window);
+        let teachers = recent.in_lane(Lane::Priority) * again(wait_ms);
+        match ticket.lane {
+            Lane::Priority => 0.0,
+            Lane::Normal => {
+                let pupils = &self.lanes[Lane::Normal as usize];
+                let rounds = pupils.index_in_school(ticket.school, seq) as f64;
+                let times = again(wait_ms);
+                let others: f64 = recent
+                    .pupils()
+                    .filter(|(school, _)| *school != ticket.school)
+                    .map(|(school, n)| {
+                        let room = (rounds - pupils.waiting_in(school) as f64).max(0.0);
+                        (n * times).min(room)
+                    })
+                    .sum();
+                teachers + others
+            }
+            Lane::Casual => {
+                let yield_left =
+                    (ticket.first_seen + self.cfg.casual_yield_ms).saturating_sub(now) as f64;
+                teachers + recent.in_lane(Lane::Normal) * again(wait_ms.min(yield_left))
+            }
         }
     }
 
@@ -892,7 +968,7 @@ mod tests {
     }
 
     #[test]
-    fn the_estimated_wait_follows_the_turns_really_given_not_a_sudden_rate_change() {
+    fn the_estimated_wait_follows_the_rate_over_seconds_not_a_sudden_change() {
         let mut l = line();
         admitted(l.arrive(0, Lane::Normal, 1));
         let people: Vec<Place> = (0..30)
@@ -913,6 +989,29 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_is_told_of_the_pupils_still_to_come_within_the_yield() {
+        let mut l = line();
+        admitted(l.arrive(0, Lane::Normal, 1));
+        // Pupils of one school for ten seconds, twice what the door lets in.
+        let mut pupils = Vec::new();
+        for i in 0..200u64 {
+            pupils.push(waiting(l.arrive(i * 50, Lane::Normal, 1)));
+        }
+        let parent = waiting(l.arrive(10_000, Lane::Casual, 1));
+        let pupil = waiting(l.arrive(10_000, Lane::Normal, 1));
+        // The pupil's own school's later arrivals go behind: the place over
+        // the rate (the rate here: one per second).
+        assert_eq!(pupil.eta_ms, pupil.position * 1_000, "{pupil:?}");
+        // The parent is behind the pupils waiting now and, if the crowd goes
+        // on as it came, behind the next ten seconds' pupils too.
+        assert_eq!(parent.position, pupil.position);
+        assert!(
+            parent.eta_ms >= (parent.position + 150) * 1_000,
+            "{parent:?}"
+        );
+    }
+
+    #[test]
     fn memory_is_bounded() {
         let mut l = Line::new(
             LineConfig {
@@ -927,11 +1026,12 @@ mod tests {
         assert_eq!(l.arrive(0, Lane::Normal, 1), Arrival::Full);
     }
 
-    /// A crowd from schools of different sizes arriving at five times the
-    /// rate, everyone refreshing when told: (shown − real) / real of each
-    /// first wait shown (the "honest estimated wait"), sorted; the
-    /// rate held constant so that only the line's own estimate is judged.
-    fn simulated_eta_errors(schools: &[u64]) -> Vec<f64> {
+    /// A crowd of `crowd` from schools of different sizes arriving at five
+    /// times the rate, everyone refreshing when told: (shown − real) / real
+    /// of each first wait shown (the "honest estimated wait"),
+    /// sorted; the rate held constant so that only the line's own estimate
+    /// is judged.
+    fn simulated_eta_errors(schools: &[u64], crowd: u64) -> Vec<f64> {
         let rate = 20.0;
         let mut l = Line::new(LineConfig::default(), rate);
         let total: u64 = schools.iter().sum();
@@ -939,9 +1039,9 @@ mod tests {
         let mut waiting: Vec<(u64, Millis, Millis)> = Vec::new();
         let mut errors = Vec::new();
         let (mut arrived, mut next_arrival, mut t) = (0u64, 0 as Millis, 0 as Millis);
-        while t < 600_000 && (arrived < 3_000 || !waiting.is_empty()) {
+        while t < 3_600_000 && (arrived < crowd || !waiting.is_empty()) {
             // Five times the rate: one arrival every 10 ms, schools by size.
-            while arrived < 3_000 && next_arrival <= t {
+            while arrived < crowd && next_arrival <= t {
                 let mut k = (arrived * 7919) % total;
                 let school = schools
                     .iter()
@@ -990,23 +1090,31 @@ mod tests {
     }
 
     #[test]
-    fn the_wait_shown_is_exact_for_one_school_and_short_for_a_big_one_among_small() {
-        let errors = simulated_eta_errors(&[1]);
+    fn the_wait_shown_counts_the_newcomers_of_other_schools() {
+        // One school: the place over the rate, exactly.
+        let errors = simulated_eta_errors(&[1], 3_000);
         assert!(errors.len() > 2_000, "{}", errors.len());
         let abs = median_abs(&errors);
         assert!(abs < 0.05, "one school: median error {abs:.3}");
-        // Five schools of 1,000 to 100: the newcomers of the small schools
-        // take turns during a big school's wait, which the line does not
-        // foresee, so waits come out about a quarter longer than shown.
-        // Counting the expected newcomers (by recent arrivals per school)
-        // removed that bias here but overshot in the drill, whose crowd
-        // stops arriving early (+24%): how many more will come is the open
-        // question. This pins today's behaviour so a change shows.
-        let errors = simulated_eta_errors(&[1_000, 500, 300, 100, 100]);
-        let bias = errors[errors.len() / 2];
-        assert!(
-            (-0.35..0.0).contains(&bias),
-            "five schools: median bias {bias:.3}"
-        );
+        // Schools of 1,000 to 100, and the drill's eight: the newcomers of
+        // the small schools take turns during a big school's wait. Without
+        // counting them, waits came out a quarter longer than shown
+        // (median error 0.25 to 0.28, all of it bias). Counted as the crowd
+        // came so far, the bias is gone; what is left is not knowing when
+        // the crowd stops (the first shown too short, the last too long).
+        for (schools, crowd) in [
+            (&[1_000, 500, 300, 100, 100][..], 3_000),
+            (&[905, 600, 453, 397, 356, 116, 109, 45], 3_000),
+            (&[905, 600, 453, 397, 356, 116, 109, 45], 600),
+            (&[905, 600, 453, 397, 356, 116, 109, 45], 12_000),
+        ] {
+            let errors = simulated_eta_errors(schools, crowd);
+            let (abs, bias) = (median_abs(&errors), errors[errors.len() / 2]);
+            assert!(
+                abs < 0.2 && bias.abs() < 0.05,
+                "{} schools, {crowd} people: median error {abs:.3}, bias {bias:.3}",
+                schools.len()
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod capacity;
 pub mod line;
+mod newcomers;
 pub mod ticket;
 
 use std::net::SocketAddr;
