@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use cartable_domain::{SchoolId, UserId};
 use sqlx::Row;
@@ -6,23 +8,38 @@ use super::rows;
 use super::SqlStore;
 use crate::{AuditEvent, AuditRepo, StoreResult};
 
+/// The insert of one event, its parameters numbered from `$first`.
+pub(super) fn insert_event_sql(first: usize) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!(
+        "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+        p(0), p(1), p(2), p(3), p(4), p(5), p(6)
+    )
+}
+
+/// Binds an event's values, in the order of [`insert_event_sql`].
+pub(super) fn bind_event<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    e: &'q AuditEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(e.school_id.map(|s| s.0))
+        .bind(e.actor_id.map(|u| u.0))
+        .bind(&e.action)
+        .bind(e.target.as_deref())
+        .bind(e.ip.as_deref())
+        .bind(e.detail.as_deref())
+        .bind(e.at)
+}
+
 /// Appends one event (also inside another write's transaction).
 pub(super) async fn insert_event(
     conn: &mut sqlx::AnyConnection,
     e: &AuditEvent,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(e.school_id.map(|s| s.0))
-    .bind(e.actor_id.map(|u| u.0))
-    .bind(&e.action)
-    .bind(e.target.as_deref())
-    .bind(e.ip.as_deref())
-    .bind(e.detail.as_deref())
-    .bind(e.at)
-    .execute(&mut *conn)
-    .await?;
+    static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| insert_event_sql(1));
+    bind_event(sqlx::query(&INSERT_EVENT), e)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
