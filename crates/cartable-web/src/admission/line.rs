@@ -54,6 +54,9 @@ pub const MIN_RATE: f64 = 0.5;
 /// Time constant of the smoothed rate (ms): the probe's cuts last a tick or
 /// two; a wait shown lasts tens of seconds.
 const RATE_SMOOTHING_MS: f64 = 5_000.0;
+/// Schools whose recent arrivals a wait shown counts at most (a node serves
+/// hundreds).
+const MAX_SCHOOLS_COUNTED: usize = 5_000;
 
 #[derive(Debug, Clone)]
 pub struct LineConfig {
@@ -700,8 +703,11 @@ impl Line {
                 let pupils = &self.lanes[Lane::Normal as usize];
                 let rounds = pupils.index_in_school(ticket.school, seq) as f64;
                 let times = again(wait_ms);
+                // Bounded work per refresh, whatever `?ecole=` keys a
+                // flood makes up.
                 let others: f64 = recent
                     .pupils()
+                    .take(MAX_SCHOOLS_COUNTED)
                     .filter(|(school, _)| *school != ticket.school)
                     .map(|(school, n)| {
                         let room = (rounds - pupils.waiting_in(school) as f64).max(0.0);
