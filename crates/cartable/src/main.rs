@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod run;
+mod say;
 mod seed;
 
 use clap::Parser;

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::say::say;
+
 use cartable_app::blobs::{human_size, FsBlobStore};
 use cartable_app::clock::SystemClock;
 use cartable_app::demo::{ensure_demo_school, DEMO_PASSWORD};
@@ -30,7 +32,7 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("{}", .0.message_fr())]
     App(#[from] AppError),
-    #[error("{0}")]
+    #[error("{}", crate::say::io_error_fr(.0))]
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
@@ -46,18 +48,21 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             let (school, logins) = ensure_demo_school(&app).await?;
             let listener = bind(&config.listen).await?;
             let addr = listener.local_addr()?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "Cartable (démo) : {} — http://{addr}", school.name)?;
-            writeln!(
-                out,
-                "Comptes de démonstration (rôle identifiant mot de passe) :"
-            )?;
-            for l in &logins {
-                writeln!(out, "{} {} {}", l.role.code(), l.login, DEMO_PASSWORD)?;
-            }
-            writeln!(out, "Cartable écoute sur http://{addr}")?;
-            out.flush()?;
-            drop(out);
+            let welcome = || -> std::io::Result<()> {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "Cartable (démo) : {} — http://{addr}", school.name)?;
+                writeln!(
+                    out,
+                    "Comptes de démonstration (rôle identifiant mot de passe) :"
+                )?;
+                for l in &logins {
+                    writeln!(out, "{} {} {}", l.role.code(), l.login, DEMO_PASSWORD)?;
+                }
+                writeln!(out, "Cartable écoute sur http://{addr}")?;
+                out.flush()
+            };
+            // A server keeps serving when its stdout is gone.
+            let _ = welcome();
             serve_app(app, &config, listener).await
         }
         Command::Serve(args) => {
@@ -68,13 +73,13 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
             }
             let app = open_app(&config).await?;
             let listener = bind(&config.listen).await?;
-            println!("Cartable écoute sur http://{}", listener.local_addr()?);
+            let _ = say!("Cartable écoute sur http://{}", listener.local_addr()?);
             serve_app(app, &config, listener).await
         }
         Command::Migrate => {
             let config = Config::resolve(&cli.common, None, "./cartable-data")?;
             open_store(&config).await?;
-            println!("Migrations appliquées : {}", redact(&config.database_url));
+            say!("Migrations appliquées : {}", redact(&config.database_url))?;
             Ok(())
         }
         Command::Import(args) => {
@@ -209,7 +214,7 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
     .await;
     sweeper.abort();
     served?;
-    println!("Cartable arrêté.");
+    let _ = say!("Cartable arrêté.");
     Ok(())
 }
 
@@ -308,12 +313,12 @@ async fn import(app: &App, args: ImportArgs) -> Result<(), RunError> {
             &cartable_app::auth::ClientInfo::default(),
         )
         .await?;
-    println!(
+    say!(
         "Appliqué : {} compte(s) créé(s), {} mis à jour, {} classe(s) créée(s).",
         applied.created.len(),
         applied.updated,
         applied.classes_created
-    );
+    )?;
     Ok(())
 }
 
@@ -321,7 +326,7 @@ async fn admin(app: &App, cmd: AdminCommand) -> Result<(), RunError> {
     match cmd {
         AdminCommand::CreateSchool { name, uai } => {
             let school = app.create_school(&name, &uai).await?;
-            println!("Établissement créé : {} ({})", school.name, school.uai);
+            say!("Établissement créé : {} ({})", school.name, school.uai)?;
         }
         AdminCommand::CreateAdmin {
             school,
@@ -344,7 +349,7 @@ async fn admin(app: &App, cmd: AdminCommand) -> Result<(), RunError> {
                     None,
                 )
                 .await?;
-            print_code(&issued);
+            print_code(&issued)?;
         }
         AdminCommand::CreateOperator {
             first_name,
@@ -353,7 +358,7 @@ async fn admin(app: &App, cmd: AdminCommand) -> Result<(), RunError> {
             let issued = app
                 .create_account(None, Role::Operator, &first_name, &last_name, None)
                 .await?;
-            print_code(&issued);
+            print_code(&issued)?;
         }
         AdminCommand::ResetPassword { login } => {
             let issued = app
@@ -365,7 +370,7 @@ async fn admin(app: &App, cmd: AdminCommand) -> Result<(), RunError> {
                     }
                     other => other.into(),
                 })?;
-            print_code(&issued);
+            print_code(&issued)?;
         }
         AdminCommand::SweepBlobs {
             dry_run,
@@ -382,27 +387,27 @@ async fn sweep_blobs(app: &App, dry_run: bool, min_age_hours: u64) -> Result<(),
     } else {
         app.sweep_orphan_blobs(min_age).await?
     };
-    println!(
+    say!(
         "Fichiers examinés : {} (dont {} écrit(s) il y a moins de {min_age_hours} h, laissés de côté).",
         r.scanned, r.too_recent
-    );
-    println!(
+    )?;
+    say!(
         "Trouvés : {} fichier(s) qu'aucune donnée ne référence, {} envoi(s) inachevé(s) ; {} au total.",
         r.orphans,
         r.temp_files,
         human_size(r.bytes)
-    );
+    )?;
     if dry_run {
-        println!("Simulation : rien n'a été supprimé. Relancez sans --dry-run pour supprimer.");
+        say!("Simulation : rien n'a été supprimé. Relancez sans --dry-run pour supprimer.")?;
     } else {
-        println!(
+        say!(
             "Supprimés : {} fichier(s) orphelin(s), {} envoi(s) inachevé(s) ; {} libérés.",
             r.orphans_removed,
             r.temp_removed,
             human_size(r.bytes_freed)
-        );
+        )?;
     }
-    println!(
+    say!(
         "examines={} orphelins={} inacheves={} supprimes={} octets_liberes={} echecs={}",
         r.scanned,
         r.orphans,
@@ -410,7 +415,7 @@ async fn sweep_blobs(app: &App, dry_run: bool, min_age_hours: u64) -> Result<(),
         r.removed(),
         r.bytes_freed,
         r.failures
-    );
+    )?;
     if r.failures > 0 {
         return Err(RunError::Usage(format!(
             "{} fichier(s) n'ont pas pu être supprimés (voir le journal) : relancez plus tard.",
@@ -420,10 +425,10 @@ async fn sweep_blobs(app: &App, dry_run: bool, min_age_hours: u64) -> Result<(),
     Ok(())
 }
 
-fn print_code(issued: &cartable_app::accounts::IssuedCode) {
-    println!("identifiant {}", issued.user.login);
-    println!("code {}", issued.code);
-    println!("À saisir sur la page /activation pour choisir le mot de passe.");
+fn print_code(issued: &cartable_app::accounts::IssuedCode) -> std::io::Result<()> {
+    say!("identifiant {}", issued.user.login)?;
+    say!("code {}", issued.code)?;
+    say!("À saisir sur la page /activation pour choisir le mot de passe.")
 }
 
 /// A database URL without its password, for printing.

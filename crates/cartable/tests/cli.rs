@@ -244,3 +244,51 @@ fn sweep_blobs_previews_then_removes_old_orphans_only() {
     assert!(out.contains("supprimes=1"), "{out}");
     assert!(!fresh.exists());
 }
+
+#[test]
+fn a_closed_output_ends_a_command_with_a_french_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = cartable(
+        dir.path(),
+        &[
+            "admin",
+            "create-school",
+            "--name",
+            "École",
+            "--uai",
+            "0750002b",
+        ],
+    );
+    assert!(ok, "{err}");
+    // stdout is a pipe nobody reads any more, as after `| head -1` has
+    // exited: the first line written meets EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "admin",
+            "create-admin",
+            "--school",
+            "0750002B",
+            "--first-name",
+            "Anne",
+            "--last-name",
+            "Morel",
+        ])
+        .env_remove("CARTABLE_DATABASE_URL")
+        .env_remove("CARTABLE_CONFIG")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run cartable");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("la sortie a été fermée"), "{err}");
+    // The work was done: the account exists (a new code can be issued).
+    let (ok, out, err) = cartable(dir.path(), &["admin", "reset-password", "anne.morel"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("code "), "{out}");
+}

@@ -28,6 +28,8 @@ use cartable_store::{BulkRepo, SessionRow, StoreError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::say::say;
+
 use homework::{write_class_homework, ClassWork};
 use plan::{plan_school, school_sizes, Logins};
 
@@ -53,6 +55,8 @@ pub enum SeedError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}", crate::say::io_error_fr(.0))]
+    Output(#[from] std::io::Error),
     #[error("{0}")]
     Refused(String),
     #[error("écriture des devoirs interrompue : {0}")]
@@ -341,7 +345,7 @@ pub async fn run(
     .map_err(write_err(&json_path))?;
 
     let kinds = |k: &str| schools_out.iter().filter(|s| s.kind == k).count();
-    println!(
+    say!(
         "District fictif créé en {seconds:.1} s : {} établissements ({} écoles, {} collèges, {} lycées), \
          {} classes, {} élèves, {} parents, {} enseignants, {} personnels, {} administrateurs.",
         counts.schools,
@@ -354,17 +358,19 @@ pub async fn run(
         counts.teachers,
         counts.staff,
         counts.admins
-    );
-    println!(
+    )?;
+    say!(
         "{} sessions « rester connecté », {} séances au cahier de textes, {} pièces jointes, {} devoirs à rendre.",
         counts.sessions, counts.lessons, counts.attachments, counts.assignments
-    );
-    println!(
+    )?;
+    say!(
         "Temps : comptes {:.1} s, sessions {:.1} s, cahier de textes et devoirs {:.1} s.",
-        timing.people, timing.sessions, timing.homework
-    );
-    println!("Mot de passe de tous les comptes : {DRILL_PASSWORD}");
-    println!("Comptes : {}", csv_path.display());
-    println!("Résumé : {}", json_path.display());
+        timing.people,
+        timing.sessions,
+        timing.homework
+    )?;
+    say!("Mot de passe de tous les comptes : {DRILL_PASSWORD}")?;
+    say!("Comptes : {}", csv_path.display())?;
+    say!("Résumé : {}", json_path.display())?;
     Ok(())
 }
