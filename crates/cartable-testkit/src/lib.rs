@@ -69,10 +69,38 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions::default()).await
 }
 
-/// Starts Cartable on 127.0.0.1:0 with a fresh SQLite database.
+/// Set to `postgres` to run the HTTP tests on a fresh PostgreSQL database
+/// per test (on the server `CARTABLE_TEST_PG_URL` names) instead of SQLite:
+/// `.ci/run` runs this crate's tests both ways.
+pub const HTTP_DB_VAR: &str = "CARTABLE_TEST_HTTP_DB";
+
+/// The database a test server gets: a SQLite file in the test's directory,
+/// or a fresh PostgreSQL database when [`HTTP_DB_VAR`] says so.
+async fn test_database_url(dir: &std::path::Path) -> String {
+    match std::env::var(HTTP_DB_VAR).as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var(cartable_store::testing::PG_URL_VAR).unwrap_or_else(|_| {
+                panic!(
+                    "{HTTP_DB_VAR}=postgres needs {} (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+                    cartable_store::testing::PG_URL_VAR
+                )
+            });
+            cartable_store::testing::fresh_postgres_database(&admin)
+                .await
+                .expect("create a PostgreSQL test database")
+        }
+        Ok("") | Ok("sqlite") | Err(_) => {
+            format!("sqlite://{}", dir.join("cartable.db").display())
+        }
+        Ok(other) => panic!("{HTTP_DB_VAR}={other}: sqlite or postgres"),
+    }
+}
+
+/// Starts Cartable on 127.0.0.1:0 with a fresh database (SQLite, or
+/// PostgreSQL with [`HTTP_DB_VAR`]).
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("cartable.db").display());
+    let url = test_database_url(dir.path()).await;
     let store = Arc::new(
         SqlStore::connect(&url, &PoolSettings::default())
             .await

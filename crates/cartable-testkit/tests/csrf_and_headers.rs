@@ -1066,3 +1066,29 @@ async fn framework_rejections_are_french_pages() {
         failures.join("\n")
     );
 }
+
+/// A NUL character (which PostgreSQL cannot store in text) never reaches the
+/// database: dropped from a form, refused in an address, never a 500.
+#[tokio::test]
+async fn a_nul_character_is_dropped_from_forms_and_refused_in_addresses() {
+    let t = spawn_app().await;
+    let f = seed_fixture(&t).await;
+    let admin = t.signed_in(f.login("admin")).await;
+    for path in ["/admin/personnes?q=%00", "/admin/personnes?q=a%00b"] {
+        let r = admin.get(path).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(header(r.headers(), "x-cartable-error"), Some("bad_form"));
+        let body = r.text().await.unwrap();
+        assert!(body.contains("caractère invalide"), "{body}");
+    }
+    let r = admin.get("/admin/personnes?q=a").await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // A login typed with a NUL in it is the login without it.
+    let c = t.client();
+    let r = c
+        .login(&format!("{}\0", f.login("pupil_a")), PASSWORD)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", location(&r));
+    assert!(signed_in(&c).await);
+}

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 use crate::error::WebError;
+use crate::middleware::without_nul;
 use crate::state::AppState;
 
 pub const CSRF_COOKIE: &str = "cartable_csrf";
@@ -147,12 +148,32 @@ where
             })?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| WebError::BadForm("Le formulaire envoyé est illisible.".into()))?;
+        // Text with a NUL character is read without it (see `without_nul`).
+        let has_nul = pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'));
+        let pairs: Vec<(String, String)> = if has_nul {
+            pairs
+                .into_iter()
+                .map(|(k, v)| (without_nul(k), without_nul(v)))
+                .collect()
+        } else {
+            pairs
+        };
         let token = pairs
             .iter()
             .find(|(k, _)| k == CSRF_FIELD)
             .map(|(_, v)| v.as_str());
         verify(&app_state, &parts, token)?;
-        let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+        let cleaned;
+        let bytes: &[u8] = if has_nul {
+            cleaned = serde_urlencoded::to_string(&pairs)
+                .map_err(|_| WebError::BadForm("Le formulaire envoyé est illisible.".into()))?;
+            cleaned.as_bytes()
+        } else {
+            &bytes
+        };
+        let value = serde_urlencoded::from_bytes(bytes).map_err(|_| {
             WebError::BadForm(
                 "Le formulaire envoyé est incomplet : rechargez la page et recommencez.".into(),
             )

@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             extract::renew_session_cookie,
         ))
+        .layer(axum::middleware::from_fn(middleware::refuse_nul_in_address))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

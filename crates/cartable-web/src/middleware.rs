@@ -1,4 +1,4 @@
-//! Headers every response carries.
+//! Headers every response carries, and what every request's address must not hold.
 
 use axum::extract::Request;
 use axum::http::header::{
@@ -7,7 +7,7 @@ use axum::http::header::{
 };
 use axum::http::HeaderValue;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// No inline script anywhere (the pages need none), no framing, no sniffing,
 /// no referrer to other sites, nothing personal left in shared caches.
@@ -34,4 +34,43 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp
+}
+
+/// A NUL character in text: no keyboard types it, and PostgreSQL cannot store
+/// it in a text column (the whole write fails: a 500 where SQLite stored it).
+/// Form bodies drop it ([`without_nul`]); an address that carries one
+/// (`?q=%00`) is refused before any handler reads it.
+pub async fn refuse_nul_in_address(req: Request, next: Next) -> Response {
+    let has_nul = req.uri().query().is_some_and(|q| {
+        q.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    }) || req.uri().path().contains("%00");
+    if has_nul {
+        return crate::error::WebError::BadForm(
+            "L'adresse demandée contient un caractère invalide.".into(),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// `text` without NUL characters (see [`refuse_nul_in_address`]).
+pub fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_dropped_and_the_rest_kept() {
+        assert_eq!(without_nul("java\0script:é".into()), "javascript:é");
+        assert_eq!(without_nul("sans rien".into()), "sans rien");
+    }
 }

@@ -421,7 +421,9 @@ async fn read_text(mut field: Field<'_>, max: usize) -> Result<String, TextError
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| TextError::NotUtf8)
+    String::from_utf8(buf)
+        .map(crate::middleware::without_nul)
+        .map_err(|_| TextError::NotUtf8)
 }
 
 /// A client's file name made safe to show and to put in a header: no path
