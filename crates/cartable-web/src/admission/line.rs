@@ -670,9 +670,11 @@ impl Line {
             }
         };
         let position = ahead + 1;
-        let eta_ms = newcomers::wait_with_newcomers(position as f64, self.eta_rate(now), |wait| {
-            self.newcomers_ahead(ticket, seq, now, wait)
-        }) as Millis;
+        let eta_ms = newcomers::wait_with_newcomers(
+            position as f64,
+            self.eta_rate(now),
+            self.newcomers_ahead(ticket, seq, now),
+        ) as Millis;
 
         let refresh_ms = (eta_ms / 3).clamp(self.cfg.min_refresh_ms, self.cfg.max_refresh_ms);
         Place {
@@ -684,42 +686,52 @@ impl Line {
     }
 
     /// How many not in line yet are expected to come and go ahead of `seq`
-    /// over a wait of `wait_ms`, if the crowd goes on as it came
-    /// ([`newcomers`]): teachers; for a pupil, other schools' pupils up to
-    /// as many as are ahead in their own school; for a parent, the pupils
-    /// arriving before the parent's yield runs out.
-    fn newcomers_ahead(&self, ticket: &Ticket, seq: u64, now: Millis, wait_ms: f64) -> f64 {
-        let Some(since) = self.busy_since else {
-            return 0.0;
-        };
-        let age = now.saturating_sub(since) as f64;
+    /// over a wait of `wait_ms` (the returned function), if the crowd goes on
+    /// as it came ([`newcomers`]): teachers; for a pupil, other schools'
+    /// pupils up to as many as are ahead in their own school; for a parent,
+    /// the pupils arriving before the parent's yield runs out. The schools
+    /// are looked at once here, not at each round of the wait's fixed point.
+    fn newcomers_ahead(&self, ticket: &Ticket, seq: u64, now: Millis) -> impl Fn(f64) -> f64 {
+        let age = self
+            .busy_since
+            .map_or(0.0, |since| now.saturating_sub(since) as f64);
         let window = self.cfg.rate_window_ms as f64;
         let recent = &self.recent_arrivals;
-        let again = |horizon_ms: f64| newcomers::times_again(horizon_ms, age, window);
-        let teachers = recent.in_lane(Lane::Priority) * again(wait_ms);
-        match ticket.lane {
-            Lane::Priority => 0.0,
-            Lane::Normal => {
-                let pupils = &self.lanes[Lane::Normal as usize];
-                let rounds = pupils.index_in_school(ticket.school, seq) as f64;
-                let times = again(wait_ms);
-                // Bounded work per refresh, whatever `?ecole=` keys a
-                // flood makes up.
-                let others: f64 = recent
+        let teachers = recent.in_lane(Lane::Priority);
+        let yield_left = (ticket.first_seen + self.cfg.casual_yield_ms).saturating_sub(now) as f64;
+        let pupils_recent = recent.in_lane(Lane::Normal);
+        // (recent arrivals, room left before the pupil) of each other school
+        // that still has room. Bounded work per refresh, whatever `?ecole=`
+        // keys a flood makes up.
+        let mut others: Vec<(f64, f64)> = Vec::new();
+        if ticket.lane == Lane::Normal {
+            let pupils = &self.lanes[Lane::Normal as usize];
+            let rounds = pupils.index_in_school(ticket.school, seq) as f64;
+            others.extend(
+                recent
                     .pupils()
                     .take(MAX_SCHOOLS_COUNTED)
                     .filter(|(school, _)| *school != ticket.school)
-                    .map(|(school, n)| {
-                        let room = (rounds - pupils.waiting_in(school) as f64).max(0.0);
-                        (n * times).min(room)
-                    })
-                    .sum();
-                teachers + others
-            }
-            Lane::Casual => {
-                let yield_left =
-                    (ticket.first_seen + self.cfg.casual_yield_ms).saturating_sub(now) as f64;
-                teachers + recent.in_lane(Lane::Normal) * again(wait_ms.min(yield_left))
+                    .map(|(school, n)| (n, rounds - pupils.waiting_in(school) as f64))
+                    .filter(|(_, room)| *room > 0.0),
+            );
+        }
+        let lane = ticket.lane;
+        move |wait_ms: f64| {
+            let again = |horizon_ms: f64| newcomers::times_again(horizon_ms, age, window);
+            match lane {
+                Lane::Priority => 0.0,
+                Lane::Normal => {
+                    let times = again(wait_ms);
+                    teachers * times
+                        + others
+                            .iter()
+                            .map(|(n, room)| (n * times).min(*room))
+                            .sum::<f64>()
+                }
+                Lane::Casual => {
+                    teachers * again(wait_ms) + pupils_recent * again(wait_ms.min(yield_left))
+                }
             }
         }
     }
