@@ -17,7 +17,7 @@ pub(crate) use say;
 /// An I/O error in words: a closed pipe is said plainly, in French.
 pub fn io_error_fr(e: &std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        "la sortie a été fermée avant la fin (tube refermé, par exemple `| head`) ; ce qui précède a bien été fait".into()
+        "la sortie a été fermée avant la fin (tube refermé, par exemple `| head`) : la commande s'est arrêtée là ; ce qu'elle avait déjà enregistré le reste".into()
     } else {
         e.to_string()
     }

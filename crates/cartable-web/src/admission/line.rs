@@ -75,7 +75,8 @@ pub struct LineConfig {
     /// Refresh interval bounds shown to waiting browsers.
     pub min_refresh_ms: Millis,
     pub max_refresh_ms: Millis,
-    /// Window over which the admission rate (for the estimated wait) is measured.
+    /// Window over which the admission rate (for the metrics) and the recent
+    /// arrivals (for the newcomers a wait shown expects) are counted.
     pub rate_window_ms: Millis,
     /// Tickets kept in memory at most (beyond: shed).
     pub max_tickets: usize,
@@ -218,6 +219,15 @@ impl LaneQueue {
     /// How many of `school` wait here.
     fn waiting_in(&self, school: SchoolKey) -> usize {
         self.by_school.get(&school).map_or(0, VecDeque::len)
+    }
+
+    /// The schools whose turn comes before `school`'s in this round.
+    fn turns_before(&self, school: SchoolKey) -> std::collections::HashSet<SchoolKey> {
+        self.turns
+            .iter()
+            .take_while(|s| **s != school)
+            .copied()
+            .collect()
     }
 
     /// How many of their own school wait ahead of `seq`.
@@ -526,7 +536,11 @@ impl Line {
 
     fn note_busy(&mut self, now: Millis) {
         if self.waiting() == 0 {
-            self.busy_since = None;
+            // The crowd is over: the next one is guessed from its own
+            // arrivals, not from this one's.
+            if self.busy_since.take().is_some() {
+                self.recent_arrivals.clear();
+            }
         } else if self.busy_since.is_none() {
             self.busy_since = Some(now);
         }
@@ -670,11 +684,12 @@ impl Line {
             }
         };
         let position = ahead + 1;
-        let eta_ms = newcomers::wait_with_newcomers(
-            position as f64,
-            self.eta_rate(now),
-            self.newcomers_ahead(ticket, seq, now),
-        ) as Millis;
+        let newcomers = self.newcomers_ahead(ticket, seq, now);
+        // All who could come: the guess over a wait without end.
+        let most = newcomers(f64::INFINITY);
+        let eta_ms =
+            newcomers::wait_with_newcomers(position as f64, self.eta_rate(now), most, newcomers)
+                as Millis;
 
         let refresh_ms = (eta_ms / 3).clamp(self.cfg.min_refresh_ms, self.cfg.max_refresh_ms);
         Place {
@@ -701,18 +716,25 @@ impl Line {
         let yield_left = (ticket.first_seen + self.cfg.casual_yield_ms).saturating_sub(now) as f64;
         let pupils_recent = recent.in_lane(Lane::Normal);
         // (recent arrivals, room left before the pupil) of each other school
-        // that still has room. Bounded work per refresh, whatever `?ecole=`
-        // keys a flood makes up.
+        // that still has room: as many turns as the pupil has people ahead in
+        // their own school, one more for a school whose turn comes first (as
+        // in `ahead_of`), less those of it already waiting. At most
+        // `MAX_SCHOOLS_COUNTED` schools, so this estimate's own work stays
+        // bounded (`ahead_of` walks the schools waiting, as before).
         let mut others: Vec<(f64, f64)> = Vec::new();
         if ticket.lane == Lane::Normal {
             let pupils = &self.lanes[Lane::Normal as usize];
             let rounds = pupils.index_in_school(ticket.school, seq) as f64;
+            let first = pupils.turns_before(ticket.school);
             others.extend(
                 recent
                     .pupils()
-                    .take(MAX_SCHOOLS_COUNTED)
                     .filter(|(school, _)| *school != ticket.school)
-                    .map(|(school, n)| (n, rounds - pupils.waiting_in(school) as f64))
+                    .take(MAX_SCHOOLS_COUNTED)
+                    .map(|(school, n)| {
+                        let bonus = if first.contains(&school) { 1.0 } else { 0.0 };
+                        (n, rounds + bonus - pupils.waiting_in(school) as f64)
+                    })
                     .filter(|(_, room)| *room > 0.0),
             );
         }

@@ -11,10 +11,11 @@
 //!
 //! How many more will come is not known; the guess here is that the crowd
 //! goes on as it came: each school's arrivals since the crowd formed (within
-//! the rate window), as many again over a wait as long as the crowd is old,
-//! in proportion over a shorter one. A crowd that stops early makes this
-//! pessimistic for its last arrivals, a crowd that grows optimistic for its
-//! first; both err less than assuming nobody else comes.
+//! the rate window; forgotten when the line empties) come again at the same
+//! pace, over the wait but for no longer than the crowd has lasted. A crowd
+//! that stops early makes this pessimistic for its last arrivals, a crowd that
+//! grows optimistic for its first; both err less than assuming nobody else
+//! comes.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -59,6 +60,13 @@ impl RecentArrivals {
         }
     }
 
+    /// Forgets everyone (the crowd is over).
+    pub(crate) fn clear(&mut self) {
+        self.log.clear();
+        self.pupils.clear();
+        self.by_lane = [0; 3];
+    }
+
     /// Arrivals in `lane`, recently.
     pub(crate) fn in_lane(&self, lane: Lane) -> f64 {
         f64::from(self.by_lane[lane as usize])
@@ -72,19 +80,33 @@ impl RecentArrivals {
 
 /// The wait (ms) of someone with `ahead` people before them now, at `rate`
 /// turns per second, when those counted in `newcomers(wait)` will also come
-/// and go first. `newcomers` must grow with the wait and stay bounded; a few
-/// rounds of substitution settle it (each round can only lengthen the wait).
-pub(crate) fn wait_with_newcomers(ahead: f64, rate: f64, newcomers: impl Fn(f64) -> f64) -> f64 {
+/// and go first: the `w` where `w = (ahead + newcomers(w)) / rate`.
+/// `newcomers` grows with the wait, concave and bounded (by `most`), so that
+/// `w` is one point between the wait without newcomers and the wait with all
+/// of them; found by halving (substitution crawls when arrivals are close
+/// to the rate).
+pub(crate) fn wait_with_newcomers(
+    ahead: f64,
+    rate: f64,
+    most: f64,
+    newcomers: impl Fn(f64) -> f64,
+) -> f64 {
     let rate = rate.max(f64::MIN_POSITIVE);
-    let mut wait_ms = ahead / rate * 1000.0;
-    for _ in 0..6 {
-        let next = (ahead + newcomers(wait_ms)) / rate * 1000.0;
-        if next - wait_ms < 1.0 {
-            return next.max(wait_ms);
+    let wait = |extra: f64| (ahead + extra) / rate * 1000.0;
+    let (mut low, mut high) = (wait(0.0), wait(most.max(0.0)));
+    // 30 halvings: a wait of hours to within a few milliseconds.
+    for _ in 0..30 {
+        if high - low < 1.0 {
+            break;
         }
-        wait_ms = next;
+        let mid = (low + high) / 2.0;
+        if wait(newcomers(mid)) > mid {
+            low = mid;
+        } else {
+            high = mid;
+        }
     }
-    wait_ms
+    high
 }
 
 /// How many times the recent arrivals (those of the last `window_ms`) are
@@ -127,10 +149,15 @@ mod tests {
     fn the_wait_settles_where_the_newcomers_stop_counting() {
         // 100 ahead at 10/s: 10 s; 50 more are bound to come over any wait
         // of 5 s or more: 15 s.
-        let w = wait_with_newcomers(100.0, 10.0, |w| if w >= 5_000.0 { 50.0 } else { 0.0 });
-        assert!((w - 15_000.0).abs() < 1.0, "{w}");
+        let w = wait_with_newcomers(100.0, 10.0, 50.0, |w| if w >= 5_000.0 { 50.0 } else { 0.0 });
+        assert!((w - 15_000.0).abs() < 2.0, "{w}");
         // Nobody else: the place over the rate.
-        assert_eq!(wait_with_newcomers(100.0, 10.0, |_| 0.0), 10_000.0);
+        assert_eq!(wait_with_newcomers(100.0, 10.0, 0.0, |_| 0.0), 10_000.0);
+        // Newcomers at 0.95 of the rate for two minutes (a parent's yield):
+        // substituting six times stopped at half the wait; halving finds it.
+        let w = wait_with_newcomers(100.0, 10.0, 1_140.0, |w| 9.5 * w.min(120_000.0) / 1000.0);
+        let exact = (100.0 + 1_140.0) / 10.0 * 1000.0;
+        assert!((w - exact).abs() < 2.0, "{w} against {exact}");
         // A crowd 10 s old, a window of 20 s: half as many again over a
         // wait of 5 s, as many again (not more) over a wait of 50 s.
         assert_eq!(times_again(5_000.0, 10_000.0, 20_000.0), 0.5);
