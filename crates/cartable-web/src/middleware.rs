@@ -41,11 +41,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// Form bodies drop it ([`without_nul`]); an address that carries one
 /// (`?q=%00`) is refused before any handler reads it.
 pub async fn refuse_nul_in_address(req: Request, next: Next) -> Response {
-    let has_nul = req.uri().query().is_some_and(|q| {
-        q.as_bytes()
-            .windows(3)
-            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
-    }) || req.uri().path().contains("%00");
+    let uri = req.uri();
+    let has_nul = uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00"));
     if has_nul {
         return crate::error::WebError::BadForm(
             "L'adresse demandée contient un caractère invalide.".into(),

@@ -10,10 +10,10 @@ use crate::{AuditEvent, AuditRepo, StoreResult};
 
 /// The insert of one event, its parameters numbered from `$first`.
 pub(super) fn insert_event_sql(first: usize) -> String {
-    let p = |i: usize| format!("${}", first + i);
+    let params: Vec<String> = (first..first + 7).map(|i| format!("${i}")).collect();
     format!(
-        "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ({}, {}, {}, {}, {}, {}, {})",
-        p(0), p(1), p(2), p(3), p(4), p(5), p(6)
+        "INSERT INTO audit_log (school_id, actor_id, action, target, ip, detail, at) VALUES ({})",
+        params.join(", ")
     )
 }
 
@@ -84,4 +84,21 @@ fn event(r: &sqlx::any::AnyRow) -> StoreResult<AuditEvent> {
         detail: r.try_get("detail")?,
         at: r.try_get("at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::insert_event_sql;
+
+    /// After a session's nine values (`$1`..`$9`), the event takes `$10`..`$16`,
+    /// one per value `bind_event` binds (SQLite reads a missing one as NULL).
+    #[test]
+    fn the_event_insert_numbers_its_seven_values_from_the_first_given() {
+        let sql = insert_event_sql(10);
+        assert!(
+            sql.ends_with("VALUES ($10, $11, $12, $13, $14, $15, $16)"),
+            "{sql}"
+        );
+        assert!(insert_event_sql(1).ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7)"));
+    }
 }

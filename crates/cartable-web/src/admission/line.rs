@@ -243,19 +243,17 @@ impl LaneQueue {
     /// turns, each other school lets in at most as many as are ahead in ours
     /// (plus one if its turn comes before ours).
     fn ahead_of(&self, school: SchoolKey, seq: u64) -> u64 {
-        let Some(mine) = self.by_school.get(&school) else {
+        if !self.by_school.contains_key(&school) {
             return 0;
-        };
-        let index = match mine.binary_search(&seq) {
-            Ok(i) | Err(i) => i,
-        };
+        }
+        let index = self.index_in_school(school, seq);
         let my_turn = self.turns.iter().position(|s| *s == school).unwrap_or(0);
         let mut ahead = index as u64;
         for (turn, other) in self.turns.iter().enumerate() {
             if *other == school {
                 continue;
             }
-            let len = self.by_school.get(other).map_or(0, |q| q.len());
+            let len = self.waiting_in(*other);
             let rounds = index + usize::from(turn < my_turn);
             ahead += len.min(rounds) as u64;
         }
@@ -690,7 +688,6 @@ impl Line {
         let eta_ms =
             newcomers::wait_with_newcomers(position as f64, self.eta_rate(now), most, newcomers)
                 as Millis;
-
         let refresh_ms = (eta_ms / 3).clamp(self.cfg.min_refresh_ms, self.cfg.max_refresh_ms);
         Place {
             seq,
