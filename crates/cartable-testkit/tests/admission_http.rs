@@ -322,6 +322,39 @@ async fn the_operator_reads_the_door_on_metrics_and_the_status_page() {
     assert!(page.contains("1 personne dans la file d'attente"), "{page}");
 }
 
+/// The operator can tell a slow login's queue for a hashing thread from a
+/// slow hash: both add up on /metrics, per hash counted.
+#[tokio::test]
+async fn the_operator_reads_where_the_logins_time_went() {
+    let t = spawn_app_with(TestOptions {
+        door: Some(Door::Off),
+        ..TestOptions::default()
+    })
+    .await;
+    let f = seed_fixture(&t).await;
+    let figure = |metrics: &str, name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+    };
+    let (_, before) = t.client().get_text("/metrics").await;
+    let busy_before = figure(&before, "cartable_hash_busy_seconds_total");
+    let hashes_before = figure(&before, "cartable_hashes_total");
+    assert_eq!(
+        t.client()
+            .login(f.login("pupil_a"), PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, after) = t.client().get_text("/metrics").await;
+    assert_eq!(figure(&after, "cartable_hashes_total"), hashes_before + 1.0);
+    assert!(figure(&after, "cartable_hash_busy_seconds_total") > busy_before);
+    assert!(figure(&after, "cartable_hash_queue_wait_seconds_total") >= 0.0);
+}
+
 /// A browser with no session whose cookie jar starts with `cookie`.
 fn browser_with(t: &TestApp, cookie: &str) -> TestClient {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());

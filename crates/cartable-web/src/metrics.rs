@@ -313,6 +313,16 @@ pub fn counter(out: &mut String, name: &str, help: &str, v: u64) {
     );
 }
 
+/// A counter of seconds kept in microseconds (integers add up exactly).
+pub fn seconds_counter(out: &mut String, name: &str, help: &str, micros: u64) {
+    let base = name.split('{').next().unwrap_or(name);
+    let _ = writeln!(
+        out,
+        "# HELP {base} {help}\n# TYPE {base} counter\n{name} {}",
+        micros as f64 / 1e6
+    );
+}
+
 fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"")
 }
