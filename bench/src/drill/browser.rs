@@ -370,13 +370,20 @@ pub fn waiting(headers: &HeaderMap) -> Option<Waiting> {
         ticket: None,
         refresh_s: 1.0,
     };
+    let mut eta_ms: Option<f64> = None;
     for (k, val) in fields(v) {
         match k {
             "position" => w.position = val.parse().unwrap_or(0),
             "eta" => w.eta_s = val.parse().unwrap_or(0.0),
+            "eta_ms" => eta_ms = val.parse().ok(),
             "ticket" => w.ticket = val.parse().ok(),
             _ => {}
         }
+    }
+    // The estimate itself where the server gives it; `eta` is rounded up to
+    // whole seconds, which alone makes a 0.6 s wait look 67% off.
+    if let Some(ms) = eta_ms {
+        w.eta_s = ms / 1000.0;
     }
     if let Some(r) = headers.get("refresh").and_then(|v| v.to_str().ok()) {
         // "5" or "5; url=/connexion"
@@ -457,6 +464,12 @@ mod tests {
                 refresh_s: 5.0
             }
         );
+        // The server's own estimate wins over the whole seconds, in any order.
+        h.insert(
+            "x-cartable-attente",
+            HeaderValue::from_static("position=3; eta_ms=600; eta=1; ticket=9"),
+        );
+        assert_eq!(waiting(&h).unwrap().eta_s, 0.6);
         let mut h = HeaderMap::new();
         h.insert(
             "x-cartable-admis",

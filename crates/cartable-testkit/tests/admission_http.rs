@@ -68,6 +68,9 @@ async fn knock(c: &TestClient, path: &str) -> Door2 {
             assert!(body.contains("file d'attente"), "{body}");
             assert!(body.contains("http-equiv=\"refresh\""), "{body}");
             assert!(!body.contains("type=\"password\""), "{body}");
+            // The wait in whole seconds, rounded up, and as estimated.
+            let (eta, eta_ms) = (field(&h, "eta"), field(&h, "eta_ms"));
+            assert!(eta_ms > 0 && eta == eta_ms.div_ceil(1000), "{h}");
             Door2::Waiting {
                 position: field(&h, "position"),
             }

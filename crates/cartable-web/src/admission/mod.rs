@@ -401,10 +401,14 @@ fn waiting_page(req: &Request, place: &Place) -> Response {
     {
         h.insert("refresh", v);
     }
+    // `eta` in whole seconds (rounded up) for people and simple scripts;
+    // `eta_ms` as estimated, for programs that compare it with the real wait
+    // (a 0.6 s wait shown as "1" reads as 67% off).
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "position={}; eta={}; ticket={}",
+        "position={}; eta={}; eta_ms={}; ticket={}",
         place.position,
         place.eta_ms.div_ceil(1000),
+        place.eta_ms,
         place.seq
     )) {
         h.insert("x-cartable-attente", v);
