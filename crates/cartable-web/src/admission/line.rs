@@ -1161,6 +1161,14 @@ mod tests {
                 "peak {peak}/s over {half} ms: median error {abs:.3}, bias {bias:.3}"
             );
         }
+        // A département's 160 schools of 200 to 1,100 pupils, over 8 minutes.
+        let schools: Vec<u64> = (0..160).map(|i| 200 + (i * 37) % 900).collect();
+        let errors = simulated_eta_errors_with(&schools, rising_and_falling(25.0, 240_000));
+        let (abs, bias) = (median_abs(&errors), errors[errors.len() / 2]);
+        assert!(
+            abs < 0.15 && bias.abs() < 0.15,
+            "160 schools: median error {abs:.3}, bias {bias:.3}"
+        );
     }
 
     fn median_abs(errors: &[f64]) -> f64 {
