@@ -1161,14 +1161,39 @@ mod tests {
                 "peak {peak}/s over {half} ms: median error {abs:.3}, bias {bias:.3}"
             );
         }
-        // A département's 160 schools of 200 to 1,100 pupils, over 8 minutes.
+        // A département's 160 schools of 200 to 1,100 pupils, over 8
+        // minutes, and in the drill's own curve over 15 (its peak 1.5 times
+        // the rate): the drill's morning showed waits over a minute 41% too
+        // long, which these do not (within 10%), so that came from something
+        // they leave out.
         let schools: Vec<u64> = (0..160).map(|i| 200 + (i * 37) % 900).collect();
-        let errors = simulated_eta_errors_with(&schools, rising_and_falling(25.0, 240_000));
-        let (abs, bias) = (median_abs(&errors), errors[errors.len() / 2]);
-        assert!(
-            abs < 0.15 && bias.abs() < 0.15,
-            "160 schools: median error {abs:.3}, bias {bias:.3}"
-        );
+        for (name, errors) in [
+            (
+                "rising and falling",
+                simulated_eta_errors_with(&schools, rising_and_falling(25.0, 240_000)),
+            ),
+            (
+                "Beta(5, 3)",
+                simulated_eta_errors_with(&schools, beta53(12_000.0, 900_000)),
+            ),
+        ] {
+            let (abs, bias) = (median_abs(&errors), errors[errors.len() / 2]);
+            assert!(
+                abs < 0.15 && bias.abs() < 0.15,
+                "160 schools, {name}: median error {abs:.3}, bias {bias:.3}"
+            );
+        }
+    }
+
+    /// The drill's morning (`bench/src/drill/arrivals.rs`): `n` arrivals over
+    /// `d` ms as a Beta(5, 3) bump, which falls after its peak (8:00) faster
+    /// than it rose. Its distribution function, for the integers 5 and 3.
+    fn beta53(n: f64, d: Millis) -> impl Fn(Millis) -> u64 {
+        move |t| {
+            let x = (t.min(d) as f64) / d as f64;
+            let c = 21.0 * x.powi(5) * (1.0 - x).powi(2) + 7.0 * x.powi(6) * (1.0 - x) + x.powi(7);
+            (n * c) as u64
+        }
     }
 
     fn median_abs(errors: &[f64]) -> f64 {
