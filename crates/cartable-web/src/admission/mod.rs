@@ -40,10 +40,11 @@ use ticket::{read_device, read_ticket, ticket_value, DEVICE_COOKIE, TICKET_COOKI
 /// How often the capacity probe looks at the signals.
 const TICK: Duration = Duration::from_millis(250);
 /// Share of the measured hash capacity offered at the door. Logins reach
-/// the two hashing threads at random moments, so the closer the door runs
-/// to their capacity the longer the bursts queue: at 0.75 the morning's
-/// login p99 was 330–415 ms, at 0.6 it is 240–265 ms, for waits in the room
-/// about 10 s longer (bench/README, "Headroom 0.6").
+/// the hashing threads at random moments, so the closer the door runs to
+/// their capacity the longer their bursts queue: over five quarter-scale
+/// mornings each, the login p99 averaged 387 ms at 0.75 and 285 ms at 0.6
+/// (232–400 ms), for waits in the room about 10 s longer (bench/README,
+/// "Headroom 0.6").
 const HEADROOM: f64 = 0.6;
 
 pub struct Admission {
