@@ -8,10 +8,11 @@ use cartable_domain::names::Login;
 use cartable_domain::password::check_new_password;
 use cartable_domain::policy::Actor;
 use cartable_domain::{Role, SchoolId, UserId};
-use cartable_store::{AuditEvent, Credentials, SessionRow, User};
+use cartable_store::{AuditEvent, Credentials, SessionRow, SessionTouch, User};
 
 use crate::hashing::Turn;
 use crate::session_cache::CachedSession;
+use crate::session_touches::PendingTouch;
 use crate::tokens::{hash_code, hash_token, new_session_token, same_digest};
 use crate::{App, AppError};
 
@@ -139,10 +140,18 @@ impl App {
         let cached = match self.sessions.get(&token_hash, now) {
             Some(c) => c,
             None => {
-                let Some(row) = self.store.session(&token_hash).await? else {
+                let Some(mut row) = self.store.session(&token_hash).await? else {
                     return Ok(None);
                 };
+                // This node's slide not yet written is newer than the row.
+                if let Some(p) = self.touches.get(&token_hash) {
+                    if p.last_seen_at > row.last_seen_at {
+                        row.last_seen_at = p.last_seen_at;
+                        row.expires_at = p.expires_at;
+                    }
+                }
                 if row.expires_at <= now {
+                    self.touches.forget(&token_hash);
                     self.store.delete_session(&token_hash).await?;
                     return Ok(None);
                 }
@@ -176,9 +185,22 @@ impl App {
             } else {
                 self.config.browser_session_secs
             };
-            self.store
-                .touch_session(&token_hash, now, now + lifetime)
-                .await?;
+            let touch = PendingTouch {
+                user_id: cached.actor.user_id,
+                last_seen_at: now,
+                expires_at: now + lifetime,
+            };
+            // Written behind the page (see `session_touches`), unless the
+            // writer is so far behind that this page should wait for it.
+            if !self.touches.add(&token_hash, touch) {
+                self.store
+                    .touch_sessions(&[SessionTouch {
+                        token_hash: token_hash.clone(),
+                        last_seen_at: now,
+                        expires_at: now + lifetime,
+                    }])
+                    .await?;
+            }
             self.sessions.touched(&token_hash, now, now + lifetime);
             renewed_cookie_max_age = cached.persistent.then_some(lifetime);
         }
@@ -198,6 +220,7 @@ impl App {
         except: Option<&str>,
     ) -> Result<u64, AppError> {
         self.sessions.forget_user(user, except);
+        self.touches.forget_user(user, except);
         Ok(self.store.delete_user_sessions(user, except).await?)
     }
 
@@ -207,6 +230,7 @@ impl App {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         self.sessions.forget(&session.token_hash);
+        self.touches.forget(&session.token_hash);
         self.store.delete_session(&session.token_hash).await?;
         self.audit(
             session.actor.school_id,

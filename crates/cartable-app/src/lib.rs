@@ -21,6 +21,7 @@ pub mod news;
 pub mod notes;
 pub mod school_facts;
 pub mod session_cache;
+pub mod session_touches;
 pub mod sweep;
 pub mod tokens;
 
@@ -84,6 +85,8 @@ pub struct App {
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>>,
     /// Sessions checked in the last seconds (see `session_cache`).
     pub(crate) sessions: Arc<session_cache::SessionCache>,
+    /// Session slides not yet written (see `session_touches`).
+    pub(crate) touches: Arc<session_touches::SessionTouches>,
     /// What every pupil's pages show and is the same for a school or class
     /// (see `school_facts`).
     pub(crate) facts: Arc<school_facts::SchoolFacts>,
@@ -105,6 +108,7 @@ impl App {
             config,
             unknown_failures: Arc::default(),
             sessions: Arc::default(),
+            touches: Arc::default(),
             facts: Arc::default(),
         }
     }

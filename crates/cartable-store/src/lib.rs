@@ -128,7 +128,11 @@ pub trait SessionRepo {
         reset_failures: bool,
     ) -> StoreResult<()>;
     async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
-    async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> StoreResult<()>;
+    /// Slides sessions, in one transaction (one commit, one fsync on SQLite,
+    /// however many). A touch older than the row's last use changes nothing
+    /// (two nodes, or two flushes, may write in any order), and a session
+    /// deleted meanwhile stays deleted.
+    async fn touch_sessions(&self, touches: &[SessionTouch]) -> StoreResult<()>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// Ends all of a user's sessions but `keep`; returns how many ended.
     async fn delete_user_sessions(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64>;

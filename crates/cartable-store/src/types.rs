@@ -162,6 +162,14 @@ pub struct SessionRow {
     pub ip: Option<String>,
 }
 
+/// A session used again: its new last use and expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTouch {
+    pub token_hash: String,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationCodeRow {
     pub user_id: UserId,

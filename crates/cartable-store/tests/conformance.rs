@@ -195,9 +195,37 @@ async fn sessions_live_and_die(store: &SqlStore) {
     let s = store.session("h2").await.unwrap().unwrap();
     assert!(!s.persistent);
     assert_eq!(s.user_id, zoe);
-    store.touch_session("h2", 200, 2000).await.unwrap();
+    let touch = |hash: &str, at: i64, expires: i64| SessionTouch {
+        token_hash: hash.into(),
+        last_seen_at: at,
+        expires_at: expires,
+    };
+    store
+        .touch_sessions(&[touch("h2", 200, 2000), touch("h1", 300, 3000)])
+        .await
+        .unwrap();
     let s = store.session("h2").await.unwrap().unwrap();
     assert_eq!((s.last_seen_at, s.expires_at), (200, 2000));
+    let s = store.session("h1").await.unwrap().unwrap();
+    assert_eq!((s.last_seen_at, s.expires_at), (300, 3000));
+    // An older touch, written late (another node, another flush), does not
+    // shorten the session; a touch of a session that is gone does not bring
+    // it back; nothing to touch is nothing to do.
+    store
+        .touch_sessions(&[touch("h2", 150, 1500), touch("gone", 400, 4000)])
+        .await
+        .unwrap();
+    let s = store.session("h2").await.unwrap().unwrap();
+    assert_eq!((s.last_seen_at, s.expires_at), (200, 2000));
+    assert!(store.session("gone").await.unwrap().is_none());
+    store.touch_sessions(&[]).await.unwrap();
+    // More touches than one statement takes, in one call.
+    let many: Vec<SessionTouch> = (0..150)
+        .map(|i| touch(if i == 149 { "h3" } else { "absent" }, 500 + i, 5000 + i))
+        .collect();
+    store.touch_sessions(&many).await.unwrap();
+    let s = store.session("h3").await.unwrap().unwrap();
+    assert_eq!((s.last_seen_at, s.expires_at), (649, 5149));
     assert_eq!(
         store.delete_user_sessions(zoe, Some("h1")).await.unwrap(),
         2

@@ -307,6 +307,7 @@ async fn the_operator_reads_the_door_on_metrics_and_the_status_page() {
         "cartable_hashes_running",
         "cartable_hashes_queued",
         "cartable_logins_in_flight 0",
+        "cartable_session_slides_pending 0",
         "cartable_http_request_duration_seconds_bucket{route=\"GET /connexion\",le=\"+Inf\"} 2",
         "cartable_http_requests_total{route=\"GET /connexion\",status=\"2xx\"} 2",
     ] {

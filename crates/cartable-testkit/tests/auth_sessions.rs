@@ -716,6 +716,43 @@ async fn a_rester_connecte_session_slides_while_used() {
     assert!(!signed_in(&c).await, "31 days without use");
 }
 
+/// The slide is written behind the page (one commit for a second's worth of
+/// them, not one per returning pupil at 8:00): the database catches up at the
+/// next flush, and meanwhile this node believes its own slide.
+#[tokio::test]
+async fn a_slide_is_written_behind_the_page_and_never_revives_a_session() {
+    let t = spawn_app().await;
+    let f = seed_fixture(&t).await;
+    let c = t.client();
+    let r = c.login(f.login("pupil_a"), PASSWORD).await;
+    let hash = sha256_hex(session_token(r.headers()).as_bytes());
+    let login_expiry = t.store.session(&hash).await.unwrap().unwrap().expires_at;
+
+    t.clock.advance(29 * DAY);
+    assert!(signed_in(&c).await);
+    let row = t.store.session(&hash).await.unwrap().unwrap();
+    assert_eq!(row.expires_at, login_expiry, "not written by the page");
+    // Two days later the row alone says "expired"; the node knows better
+    // (and slides again: one pending slide per session, the latest).
+    t.clock.advance(2 * DAY);
+    assert!(signed_in(&c).await, "the pending slide counts");
+    let slid = t.app.now() + AppConfig::default().persistent_session_secs;
+    assert_eq!(t.app.flush_session_touches().await.unwrap(), 1);
+    let row = t.store.session(&hash).await.unwrap().unwrap();
+    assert_eq!(row.expires_at, slid, "written by the flush");
+    assert_eq!(t.app.flush_session_touches().await.unwrap(), 0);
+
+    // A slide pending when the session ends is dropped: logout stays logout.
+    t.clock.advance(DAY);
+    assert!(signed_in(&c).await);
+    assert_eq!(t.app.pending_session_touches(), 1);
+    let r = c.post_form("/deconnexion", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(t.app.flush_session_touches().await.unwrap(), 0);
+    assert!(t.store.session(&hash).await.unwrap().is_none());
+    assert!(!signed_in(&c).await);
+}
+
 #[tokio::test]
 async fn a_browser_session_ends_after_12_hours_without_use() {
     let t = spawn_app().await;

@@ -203,7 +203,12 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
         cartable_app::sweep::SWEEP_EVERY,
         cartable_app::sweep::DEFAULT_MIN_AGE,
     ));
-    let routes = router(AppState::new(app, web));
+    // Session slides are written behind the pages, in batches.
+    let touch_writer = tokio::spawn(
+        app.clone()
+            .write_session_touches_periodically(cartable_app::session_touches::FLUSH_EVERY),
+    );
+    let routes = router(AppState::new(app.clone(), web));
     let served = serve(
         listener,
         routes,
@@ -213,6 +218,11 @@ async fn serve_app(app: App, config: &Config, listener: TcpListener) -> Result<(
     )
     .await;
     sweeper.abort();
+    touch_writer.abort();
+    // The last second's slides: written before the process ends.
+    if let Err(e) = app.flush_session_touches().await {
+        tracing::warn!(error = %e, "session slides not written at shutdown");
+    }
     served?;
     let _ = say!("Cartable arrêté.");
     Ok(())

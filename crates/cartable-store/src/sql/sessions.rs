@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::{audit, rows};
 use super::{bool_int, Backend, SqlStore};
-use crate::{AuditEvent, SessionRepo, SessionRow, StoreResult};
+use crate::{AuditEvent, SessionRepo, SessionRow, SessionTouch, StoreResult};
 
 const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_id, school_id, persistent, created_at, last_seen_at, expires_at, user_agent, ip) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -16,6 +16,33 @@ const INSERT_SESSION: &str = "INSERT INTO sessions (token_hash, user_id, school_
 /// and numbers `$N` across them); PostgreSQL prepares one statement per query.
 static INSERT_SESSION_AND_EVENT: LazyLock<String> =
     LazyLock::new(|| format!("{INSERT_SESSION}; {}", audit::insert_event_sql(10)));
+
+/// Touches per statement: 3 parameters each, within the 200 that sqlx's
+/// SQLite driver binds quickly (see `bulk::MAX_PARAMS`).
+const TOUCHES_PER_STATEMENT: usize = 64;
+
+/// `UPDATE … FROM (VALUES …)` for `n` touches, in the SQL both SQLite
+/// (3.33 and later) and PostgreSQL accept: a `VALUES` list's columns are
+/// `column1`, `column2`… in both. The statements for each `n` are built once
+/// (and so prepared once per connection, like any other).
+fn touch_sessions_sql(n: usize) -> &'static str {
+    static SQL: LazyLock<Vec<String>> = LazyLock::new(|| {
+        (0..=TOUCHES_PER_STATEMENT)
+            .map(|n| {
+                let values: Vec<String> = (0..n)
+                    .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                    .collect();
+                format!(
+                    "UPDATE sessions SET last_seen_at = v.column2, expires_at = v.column3 \
+                     FROM (VALUES {}) AS v \
+                     WHERE sessions.token_hash = v.column1 AND sessions.last_seen_at < v.column2",
+                    values.join(", ")
+                )
+            })
+            .collect()
+    });
+    &SQL[n.min(TOUCHES_PER_STATEMENT)]
+}
 
 fn bind_session<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -103,13 +130,19 @@ impl SessionRepo for SqlStore {
         }))
     }
 
-    async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
-            .bind(now)
-            .bind(expires_at)
-            .bind(token_hash)
-            .execute(&self.writer)
-            .await?;
+    async fn touch_sessions(&self, touches: &[SessionTouch]) -> StoreResult<()> {
+        if touches.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for chunk in touches.chunks(TOUCHES_PER_STATEMENT) {
+            let mut q = sqlx::query(touch_sessions_sql(chunk.len()));
+            for t in chunk {
+                q = q.bind(&t.token_hash).bind(t.last_seen_at).bind(t.expires_at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -78,6 +78,14 @@ pub async fn metrics(State(state): State<AppState>, req: Request) -> WebResult<R
         "Wall time spent computing password hashes.",
         totals.busy_micros,
     );
+    // Written behind the pages once a second; a number that keeps growing
+    // says the database's writer is behind.
+    gauge(
+        &mut out,
+        "cartable_session_slides_pending",
+        "Session expiry slides not yet written to the database.",
+        state.app.pending_session_touches() as f64,
+    );
     state
         .metrics
         .waits
