@@ -138,7 +138,10 @@ impl SessionRepo for SqlStore {
         for chunk in touches.chunks(TOUCHES_PER_STATEMENT) {
             let mut q = sqlx::query(touch_sessions_sql(chunk.len()));
             for t in chunk {
-                q = q.bind(&t.token_hash).bind(t.last_seen_at).bind(t.expires_at);
+                q = q
+                    .bind(&t.token_hash)
+                    .bind(t.last_seen_at)
+                    .bind(t.expires_at);
             }
             q.execute(&mut *tx).await?;
         }
