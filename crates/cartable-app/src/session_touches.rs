@@ -95,20 +95,23 @@ impl SessionTouches {
         self.lock().is_empty()
     }
 
-    /// Everything pending, to be written.
-    pub fn take(&self) -> Vec<(String, PendingTouch)> {
-        self.lock().drain().collect()
+    /// Everything pending, to be written. The slides stay pending until
+    /// [`SessionTouches::written`] says so: a write cut short (an error, the
+    /// server stopping mid-flush) loses nothing.
+    pub fn snapshot(&self) -> Vec<(String, PendingTouch)> {
+        self.lock()
+            .iter()
+            .map(|(hash, touch)| (hash.clone(), *touch))
+            .collect()
     }
 
-    /// Puts back slides whose write failed, unless newer ones came meanwhile
-    /// (nothing is lost when the database is briefly unavailable).
-    pub fn put_back(&self, batch: Vec<(String, PendingTouch)>) {
+    /// These slides are in the database: forgets those not replaced since.
+    pub fn written(&self, batch: &[(String, PendingTouch)]) {
         let mut pending = self.lock();
         for (hash, touch) in batch {
-            if pending.len() >= MAX_PENDING {
-                break;
+            if pending.get(hash) == Some(touch) {
+                pending.remove(hash);
             }
-            pending.entry(hash).or_insert(touch);
         }
     }
 
@@ -124,19 +127,15 @@ impl SessionTouches {
 
 impl App {
     /// Writes the pending session slides in one transaction; how many.
-    /// On failure they stay pending for the next round.
+    /// On failure (or if cut short) they stay pending for the next round.
     pub async fn flush_session_touches(&self) -> Result<usize, AppError> {
-        let batch = self.touches.take();
+        let batch = self.touches.snapshot();
         if batch.is_empty() {
             return Ok(0);
         }
-        match self.store.touch_sessions(&as_store_touches(&batch)).await {
-            Ok(()) => Ok(batch.len()),
-            Err(e) => {
-                self.touches.put_back(batch);
-                Err(e.into())
-            }
-        }
+        self.store.touch_sessions(&as_store_touches(&batch)).await?;
+        self.touches.written(&batch);
+        Ok(batch.len())
     }
 
     /// Session slides pending on this node (for `/metrics`).
@@ -191,23 +190,25 @@ mod tests {
         assert!(t.add("b", touch(2, 5)));
         assert_eq!(t.get("a"), Some(touch(1, 30)));
         assert_eq!(t.len(), 2);
-        let mut batch = t.take();
+        let mut batch = t.snapshot();
         batch.sort_by(|x, y| x.0.cmp(&y.0));
         assert_eq!(batch.len(), 2);
         assert_eq!(batch[0], ("a".to_string(), touch(1, 30)));
+        assert_eq!(t.len(), 2, "pending until written");
+        t.written(&batch);
         assert!(t.is_empty() && t.get("a").is_none());
     }
 
     #[test]
-    fn a_failed_batch_goes_back_behind_newer_slides() {
+    fn a_slide_newer_than_the_batch_written_stays_pending() {
         let t = SessionTouches::default();
         t.add("a", touch(1, 10));
         t.add("b", touch(2, 10));
-        let batch = t.take();
+        let batch = t.snapshot();
         t.add("a", touch(1, 50));
-        t.put_back(batch);
+        t.written(&batch);
         assert_eq!(t.get("a"), Some(touch(1, 50)));
-        assert_eq!(t.get("b"), Some(touch(2, 10)));
+        assert!(t.get("b").is_none());
     }
 
     #[test]
