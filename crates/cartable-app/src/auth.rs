@@ -8,7 +8,7 @@ use cartable_domain::names::Login;
 use cartable_domain::password::check_new_password;
 use cartable_domain::policy::Actor;
 use cartable_domain::{Role, SchoolId, UserId};
-use cartable_store::{AuditEvent, Credentials, SessionRow, SessionTouch, User};
+use cartable_store::{AuditEvent, Credentials, SessionRow, User};
 
 use crate::hashing::Turn;
 use crate::session_cache::CachedSession;
@@ -194,11 +194,7 @@ impl App {
             // writer is so far behind that this page should wait for it.
             if !self.touches.add(&token_hash, touch) {
                 self.store
-                    .touch_sessions(&[SessionTouch {
-                        token_hash: token_hash.clone(),
-                        last_seen_at: now,
-                        expires_at: now + lifetime,
-                    }])
+                    .touch_sessions(&[touch.for_store(&token_hash)])
                     .await?;
             }
             self.sessions.touched(&token_hash, now, now + lifetime);

@@ -753,6 +753,39 @@ async fn a_slide_is_written_behind_the_page_and_never_revives_a_session() {
     assert!(!signed_in(&c).await);
 }
 
+/// What `cartable serve` runs: the writer wakes on a slide and writes it by
+/// itself, nobody calling a flush.
+#[tokio::test]
+async fn the_background_writer_writes_slides_by_itself() {
+    let t = spawn_app().await;
+    let f = seed_fixture(&t).await;
+    let writer = tokio::spawn(
+        t.app
+            .clone()
+            .write_session_touches_periodically(std::time::Duration::from_millis(20)),
+    );
+    let c = t.client();
+    let r = c.login(f.login("pupil_a"), PASSWORD).await;
+    let hash = sha256_hex(session_token(r.headers()).as_bytes());
+    t.clock.advance(DAY);
+    assert!(signed_in(&c).await);
+    let slid = t.app.now() + AppConfig::default().persistent_session_secs;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let row = t.store.session(&hash).await.unwrap().unwrap();
+        // Written, and forgotten by the node once written.
+        if row.expires_at == slid && t.app.pending_session_touches() == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slide was not written within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    writer.abort();
+}
+
 #[tokio::test]
 async fn a_browser_session_ends_after_12_hours_without_use() {
     let t = spawn_app().await;
